@@ -1,0 +1,35 @@
+# Two commands set everything up on a machine with Python 3.11 and make:
+#   make run    create the environment and process the sample landing zone data/raw
+#   make test   create the environment and run the test suite
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := 3.11
+
+.PHONY: all setup run test bench clean
+
+all: run
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+setup: .venv/.synced
+
+run: setup
+	$(UV) run --frozen news-pipeline run
+
+test: setup
+	$(UV) run --frozen pytest
+
+bench: setup
+	$(UV) run --frozen python -m benchmarks.run
+
+clean:
+	rm -rf data/curated data/quarantine data/state data/reports

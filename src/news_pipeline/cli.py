@@ -1,0 +1,206 @@
+"""``news-pipeline``: the command line. Checks arguments first, then runs the Prefect flow and prints a summary."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from news_pipeline.discover import LandingZoneError, parse_date, select_partitions
+from news_pipeline.settings import Settings
+
+app = typer.Typer(
+    name="news-pipeline",
+    help="Turn raw German news articles from a landing zone (one folder per arrival day) into validated, "
+    "Hive-partitioned Parquet: data/curated/articles and data/quarantine/articles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+RawDir = Annotated[
+    Optional[Path], typer.Option("--raw-dir", help="Landing zone with YYYY-MM-DD folders. [env: NEWS_PIPELINE_RAW_DIR; default: data/raw]", show_default=False)
+]  # fmt: skip
+DataDir = Annotated[
+    Optional[Path], typer.Option("--data-dir", help="Where curated/, quarantine/, reports/ and state/ go. [env: NEWS_PIPELINE_DATA_DIR; default: data]", show_default=False)
+]  # fmt: skip
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
+
+
+def configure_runtime(verbose: bool) -> None:
+    """Environment for Prefect and Great Expectations: no analytics, loopback only, quiet unless asked."""
+    defaults = {
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "False",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+        "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
+        "PREFECT_SERVER_LOGGING_LEVEL": "INFO" if verbose else "ERROR",
+        "PREFECT_LOGGING_LOG_PRINTS": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    if not verbose:  # GX logs its ephemeral docs folder at INFO through the root logger
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def _settings(raw_dir: Path | None, data_dir: Path | None) -> Settings:
+    overrides = {k: v for k, v in {"raw_dir": raw_dir, "data_dir": data_dir}.items() if v is not None}
+    return Settings(**overrides)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"news-pipeline: error: {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _print_summary(report: dict) -> None:
+    table = Table(title=f"run {report['run_id']}", title_justify="left")
+    for col in ("ingest_date", "files", "curated", "quarantined", "duplicates", "near-dup", "published"):
+        table.add_column(col, justify="right" if col not in ("ingest_date", "published") else "left")
+    for p in report["partitions_detail"]:
+        state = "unchanged" if p["skipped"] else ("yes" if p["published"] else "NO: " + "; ".join(p["failures"]))
+        table.add_row(p["ingest_date"], str(p["n_files"]), str(p["curated"]), str(p["quarantined"]),
+                      str(p["duplicates"]), str(p["near_duplicates"]), state)  # fmt: skip
+    out.print(table)
+    if report["reasons"]:
+        reasons = Table(title="quarantined by reason", title_justify="left")
+        reasons.add_column("reason")
+        reasons.add_column("files", justify="right")
+        for reason, n in report["reasons"].items():
+            reasons.add_row(reason, str(n))
+        out.print(reasons)
+    out.print(
+        f"{report['files']} files in {report['partitions']} partitions ({report['skipped']} unchanged): "
+        f"{report['curated']} curated, {report['quarantined']} quarantined, {report['duplicates']} exact duplicates, "
+        f"{report['near_duplicates']} near-duplicates in {report['seconds']:.1f} s. "
+        f"Report: {Path(report['data_dir']) / 'reports' / (report['run_id'] + '.json')}",
+        highlight=False,
+    )
+
+
+def _run_flow(settings: Settings, verbose: bool, **params) -> None:
+    configure_runtime(verbose)
+    from flows.articles import DataQualityGateError, process_articles
+
+    from news_pipeline.pipeline import new_run_id
+    from news_pipeline.report import reports_dir
+
+    run_id = new_run_id()
+    flow = process_articles.with_options(
+        task_runner=type(process_articles.task_runner)(max_workers=settings.workers)
+    )
+    try:
+        with err.status("running the flow (Prefect's temporary server takes a few seconds to start)…"):
+            flow(raw_dir=str(settings.raw_dir), data_dir=str(settings.data_dir), run_id=run_id, **params)
+    except DataQualityGateError as exc:
+        _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
+        _fail(str(exc), code=1)
+    except LandingZoneError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - one readable line, the traceback only with --verbose
+        if verbose:
+            raise
+        _fail(f"run failed: {type(exc).__name__}: {exc} (rerun with --verbose for details)", code=1)
+    _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
+
+
+def _print_report_if_any(path: Path) -> None:
+    import json
+
+    if path.exists():
+        _print_summary(json.loads(path.read_text()))
+
+
+@app.command()
+def run(
+    raw_dir: RawDir = None,
+    data_dir: DataDir = None,
+    date: Annotated[Optional[list[str]], typer.Option("--date", help="Only this date folder (YYYY-MM-DD); repeatable.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Reprocess the chosen folders even if unchanged.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Process the date folders with new or changed files (all, or those given with --date)."""
+    settings = _settings(raw_dir, data_dir)
+    try:
+        dates = [parse_date(d) for d in date] if date else None
+        select_partitions(settings.raw_dir, dates)
+    except LandingZoneError as exc:
+        _fail(str(exc))
+    _run_flow(settings, verbose, dates=dates, force=force)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="First date of the range (YYYY-MM-DD).", show_default=False)],
+    end: Annotated[str, typer.Option("--end", help="Last date of the range, inclusive (YYYY-MM-DD).", show_default=False)],
+    raw_dir: RawDir = None,
+    data_dir: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Reprocess every date folder of an inclusive range from scratch; other partitions stay untouched."""
+    settings = _settings(raw_dir, data_dir)
+    try:
+        first, last = parse_date(start), parse_date(end)
+        if not select_partitions(settings.raw_dir, start=first, end=last):
+            raise LandingZoneError(f"no date folders between {first} and {last} in {settings.raw_dir}")
+    except LandingZoneError as exc:
+        _fail(str(exc))
+    _run_flow(settings, verbose, start=first, end=last, force=True)
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option("--cron", help="When the daily run starts.")] = "15 0 * * *",
+    timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the cron schedule.")] = "Europe/Vienna",
+    raw_dir: RawDir = None,
+    data_dir: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Serve the daily schedule (and an on-demand backfill deployment) until interrupted."""
+    settings = _settings(raw_dir, data_dir)
+    configure_runtime(verbose)
+    from flows.articles import process_articles
+    from prefect import serve as serve_deployments
+    from prefect.schedules import Cron
+
+    params = {"raw_dir": str(settings.raw_dir), "data_dir": str(settings.data_dir)}
+    daily = process_articles.to_deployment(name="daily", schedules=[Cron(cron, timezone=timezone)], parameters=params)
+    # no schedule: trigger it with start/end, e.g. `prefect deployment run news-pipeline/backfill -p start=... -p end=...`
+    on_demand = process_articles.to_deployment(name="backfill", parameters=params | {"force": True})
+    serve_deployments(daily, on_demand)
+
+
+def main() -> None:
+    """Console-script entry point: usage errors become one line on stderr."""
+    try:  # typer >= 0.29 vendors click
+        from typer._click.exceptions import UsageError
+    except ImportError:  # pragma: no cover - older typer on plain click
+        from click.exceptions import UsageError
+    from typer import Abort, Exit
+
+    try:
+        code = app(standalone_mode=False)
+    except Exit as exc:
+        code = exc.exit_code
+    except UsageError as exc:
+        command = f" {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else ""
+        err.print(f"news-pipeline: error: {exc.format_message()} (see news-pipeline{command} --help)", highlight=False)
+        code = 2
+    except (KeyboardInterrupt, Abort):
+        err.print("news-pipeline: interrupted")
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Exact duplicates by content hash and near-duplicate stories by MinHash/LSH (rensa), across partitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import polars_hash as plh
+import rensa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+NUM_PERM = 128
+BANDS = 32  # 32 bands of 4 rows: pairs above Jaccard ~0.42 become candidates
+SEED = 20250601
+SHINGLE = 5  # words per shingle
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
+                dtype=np.uint64)
+_ORDER = ["ingest_date", "source_path"]
+
+
+def normalized_body() -> pl.Expr:
+    """The body as compared for exact duplicates: NFKC, case-folded, whitespace collapsed."""
+    return pl.col("body").str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def add_content_hash(df: pl.DataFrame) -> pl.DataFrame:
+    """Add ``content_hash``: SHA-256 (hex) of the normalised body; equal bodies, equal hash."""
+    return df.with_columns(normalized_body().chash.sha2_256().alias("content_hash"))
+
+
+def _shingle_hashes(df: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Flat uint64 hashes of every doc's word 5-grams and the row offsets into them (vectorised)."""
+    tokens = df.select(pl.col("body").str.to_lowercase().str.extract_all(r"[\p{L}\p{N}]+").alias("t"))
+    lens = tokens.select(pl.col("t").list.len()).to_series().to_numpy().astype(np.int64)
+    flat = tokens.select(plh.col("t").explode().nchash.xxhash64()).to_series().drop_nulls().to_numpy()
+    n = flat.size
+    padded = np.concatenate([flat, np.zeros(SHINGLE, dtype=np.uint64)])
+    with np.errstate(over="ignore"):  # multiplication wraps modulo 2**64 on purpose
+        shingles = sum(padded[j : j + n] * _MIX[j] for j in range(SHINGLE))
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    pos = np.arange(n)
+    end_rep = np.repeat(ends, lens)
+    start_rep = np.repeat(starts, lens)
+    short_rep = np.repeat(lens < SHINGLE, lens)
+    # a doc shorter than a shingle keeps one hash of its first word
+    valid = (pos + SHINGLE <= end_rep) | (short_rep & (pos == start_rep))
+    counts = np.where(lens >= SHINGLE, lens - SHINGLE + 1, np.minimum(lens, 1))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64)
+    return np.ascontiguousarray(shingles[valid]), offsets
+
+
+def add_minhash(df: pl.DataFrame) -> pl.DataFrame:
+    """Add ``minhash``: a 128-value MinHash signature of the body's word 5-grams (rows need a body)."""
+    if df.height == 0:
+        return df.with_columns(pl.lit(None, dtype=pl.List(pl.UInt32)).alias("minhash"))
+    flat, offsets = _shingle_hashes(df)
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, num_perm=NUM_PERM, seed=SEED)
+    signatures = np.asarray(matrix.to_rows(), dtype=np.uint32)
+    return df.with_columns(pl.Series("minhash", signatures).cast(pl.List(pl.UInt32)))
+
+
+def assign_duplicates(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
+    """``doc_id`` → ``duplicate_of``: the first-seen doc (by ingest date, then path) with the same content hash."""
+    cols = ["doc_id", *_ORDER, "content_hash"]
+    everything = pl.concat([earlier.select(cols), current.select(cols)], how="vertical_relaxed").sort(_ORDER)
+    first = everything.group_by("content_hash", maintain_order=True).agg(pl.col("doc_id").first().alias("_first"))
+    return (
+        current.select("doc_id", "content_hash")
+        .join(first, on="content_hash", how="left")
+        .select("doc_id", pl.when(pl.col("_first") != pl.col("doc_id")).then("_first").alias("duplicate_of"))
+    )
+
+
+def _band_keys(signatures: np.ndarray) -> np.ndarray:
+    """One uint64 key per (row, band) from the band's rows of the signature."""
+    rows = NUM_PERM // BANDS
+    bands = signatures.astype(np.uint64).reshape(len(signatures), BANDS, rows)
+    with np.errstate(over="ignore"):
+        return sum(bands[:, :, j] * _MIX[j] for j in range(rows)) + np.arange(BANDS, dtype=np.uint64)
+
+
+def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """``doc_id`` → ``story_id``: near-duplicates (estimated Jaccard ≥ threshold) share the first-seen member's id.
+
+    ``earlier`` holds docs of earlier partitions with their ``story_id``; a new doc that joins one
+    of their stories takes that id, so story ids stay stable across partitions and runs.
+    """
+    cols = ["doc_id", *_ORDER, "minhash"]
+    prior = earlier.select(*cols, "story_id") if earlier.height else None
+    docs = pl.concat(
+        [prior, current.select(cols).with_columns(pl.lit(None, dtype=pl.String).alias("story_id"))]
+        if prior is not None
+        else [current.select(cols).with_columns(pl.lit(None, dtype=pl.String).alias("story_id"))],
+        how="vertical_relaxed",
+    ).sort(_ORDER)
+    n = docs.height
+    if n == 0:
+        return current.select("doc_id", pl.lit(None, dtype=pl.String).alias("story_id"))
+    sig = np.asarray(docs["minhash"].to_list(), dtype=np.uint32).reshape(n, NUM_PERM)
+    keys = pl.DataFrame({"row": np.repeat(np.arange(n), BANDS), "key": _band_keys(sig).ravel()})
+    # each bucket links its members to its first member: a star, not all pairs, so big buckets stay linear
+    pairs = (
+        keys.with_columns(pl.col("row").min().over("key").alias("head"))
+        .filter(pl.col("row") != pl.col("head"))
+        .select("head", "row")
+        .unique()
+    )
+    a, b = pairs["head"].to_numpy(), pairs["row"].to_numpy()
+    similar = (sig[a] == sig[b]).mean(axis=1) >= threshold if len(a) else np.zeros(0, dtype=bool)
+    graph = coo_matrix((np.ones(similar.sum()), (a[similar], b[similar])), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    docs = docs.with_columns(pl.Series("component", component))
+    story_of = docs.group_by("component").agg(
+        pl.coalesce(pl.col("story_id").drop_nulls().first(), pl.col("doc_id").first()).alias("story")
+    )
+    return (
+        current.select("doc_id")
+        .join(docs.select("doc_id", "component"), on="doc_id", how="left")
+        .join(story_of, on="component", how="left")
+        .select("doc_id", pl.col("story").alias("story_id"))
+    )

@@ -1,0 +1,109 @@
+"""Find the date partitions of the landing zone and the raw files under each of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class LandingZoneError(ValueError):
+    """The landing zone cannot be used as asked (missing folder, no partitions, bad date)."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One ISO-date folder of the landing zone."""
+
+    ingest_date: dt.date
+    path: Path
+
+    @property
+    def key(self) -> str:
+        return self.ingest_date.isoformat()
+
+
+def parse_date(text: str) -> dt.date:
+    """An ISO date (``YYYY-MM-DD``) or a :class:`LandingZoneError` that says what is wrong."""
+    if not _DATE_DIR.match(text):
+        raise LandingZoneError(f"'{text}' is not a date of the form YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise LandingZoneError(f"'{text}' is not a valid date: {err}") from None
+
+
+def list_partitions(raw_dir: Path) -> list[Partition]:
+    """The date folders directly under ``raw_dir``, oldest first; other entries are ignored."""
+    if not raw_dir.exists():
+        raise LandingZoneError(f"raw folder {raw_dir} does not exist")
+    if not raw_dir.is_dir():
+        raise LandingZoneError(f"raw folder {raw_dir} is not a directory")
+    found = []
+    for entry in os.scandir(raw_dir):
+        if entry.is_dir() and _DATE_DIR.match(entry.name):
+            try:
+                found.append(Partition(dt.date.fromisoformat(entry.name), Path(entry.path)))
+            except ValueError:
+                continue  # e.g. 2025-13-01: not a date folder
+    return sorted(found, key=lambda p: p.ingest_date)
+
+
+def select_partitions(
+    raw_dir: Path, dates: list[dt.date] | None = None, start: dt.date | None = None, end: dt.date | None = None
+) -> list[Partition]:
+    """The partitions to process: all, the given dates (each must exist), or an inclusive range."""
+    available = list_partitions(raw_dir)
+    if dates:
+        by_date = {p.ingest_date: p for p in available}
+        missing = [d.isoformat() for d in dates if d not in by_date]
+        if missing:
+            raise LandingZoneError(f"no date folder for {', '.join(missing)} in {raw_dir}")
+        return [by_date[d] for d in sorted(set(dates))]
+    if start is not None and end is not None:
+        if start > end:
+            raise LandingZoneError(f"start {start} is after end {end}")
+        return [p for p in available if start <= p.ingest_date <= end]
+    if not available:
+        raise LandingZoneError(f"no date folders (YYYY-MM-DD) in {raw_dir}: the landing zone is empty")
+    return available
+
+
+def _relative(path: str, root: str) -> str:
+    """``path`` relative to ``root`` with ``/`` separators, undecodable name bytes shown as ``\\xNN``."""
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def list_files(raw_dir: Path, partition: Partition) -> pl.DataFrame:
+    """Every entry under a date folder that must end as one row: files, and links that are not plain files.
+
+    Columns: ``source_path`` (relative to ``raw_dir``), ``abs_path`` (bytes, as the OS names it), ``size`` (bytes, null when it
+    cannot be read) and ``mtime_ns``. Symbolic links to folders are listed, not followed, so a link
+    loop cannot trap the walk; reading them later yields a quarantine reason.
+    """
+    root = os.fspath(raw_dir)
+    rows: dict[str, list] = {"source_path": [], "abs_path": [], "size": [], "mtime_ns": []}
+    for dirpath, dirnames, filenames in os.walk(partition.path, followlinks=False):
+        linked_dirs = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        for name in sorted(filenames) + sorted(linked_dirs):
+            full = os.path.join(dirpath, name)
+            try:
+                st = os.stat(full)
+                size, mtime = (st.st_size, st.st_mtime_ns) if os.path.isfile(full) else (None, None)
+            except OSError:  # dangling link or link loop
+                size, mtime = None, None
+            rows["source_path"].append(_relative(full, root))
+            rows["abs_path"].append(os.fsencode(full))
+            rows["size"].append(size)
+            rows["mtime_ns"].append(mtime)
+        dirnames[:] = sorted(d for d in dirnames if d not in linked_dirs)
+    return pl.DataFrame(
+        rows, schema={"source_path": pl.String, "abs_path": pl.Binary, "size": pl.Int64, "mtime_ns": pl.Int64}
+    ).sort("source_path")

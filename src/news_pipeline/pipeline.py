@@ -1,0 +1,278 @@
+"""The steps the flow wires together: plan partitions, process a batch of files, finalize a partition.
+
+Plain functions over paths and Polars frames; they never import Prefect. Between steps only
+paths and small result records travel; the article text stays in staged Parquet files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers the .chash namespace)
+import pyarrow.parquet as pq
+
+from news_pipeline import dedup, schema, storage
+from news_pipeline.decode import read_batch
+from news_pipeline.discover import Partition, list_files, select_partitions
+from news_pipeline.entities import extract_entities
+from news_pipeline.extract import extract_articles
+from news_pipeline.language import detect_language
+from news_pipeline.settings import Settings
+
+_STAGED_META = ["doc_id", "source_path", "reasons", "title", "body_chars", "word_count", "language", "encoding",
+                "content_hash", "minhash", "cited_sources", "links"]  # fmt: skip
+
+
+@dataclass
+class PartitionPlan:
+    """One date folder to process, its files split into batches."""
+
+    ingest_date: dt.date
+    n_files: int
+    fingerprint: str
+    batches: list[list[tuple[str, bytes]]]  # (source_path, absolute path) per file
+
+
+@dataclass
+class BatchResult:
+    """A processed batch: where its rows are staged and how many there were."""
+
+    ingest_date: dt.date
+    batch_no: int
+    staged: str
+    n_files: int
+    seconds: float
+
+
+@dataclass
+class PartitionResult:
+    """What happened to one partition; the flow's summary is a list of these."""
+
+    ingest_date: dt.date
+    n_files: int = 0
+    curated: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    published: bool = False
+    skipped: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"ingest_date": self.ingest_date.isoformat()}
+
+
+def new_run_id() -> str:
+    """A sortable, readable run id: UTC time plus a random suffix."""
+    import secrets
+
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _fingerprint(files: pl.DataFrame) -> str:
+    """Changes when a file of the partition is added, removed, resized or touched."""
+    digest = hashlib.sha256()
+    for path, size, mtime in files.select("source_path", "size", "mtime_ns").iter_rows():
+        digest.update(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def plan_partitions(
+    settings: Settings,
+    dates: list[dt.date] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    force: bool = False,
+) -> tuple[list[PartitionPlan], list[PartitionResult]]:
+    """The partitions to process (new or changed, or all with ``force``) and those skipped as unchanged."""
+    todo, skipped = [], []
+    for part in select_partitions(settings.raw_dir, dates, start, end):
+        files = list_files(settings.raw_dir, part)
+        fingerprint = _fingerprint(files)
+        manifest = storage.read_manifest(settings, part.ingest_date)
+        if not force and manifest and manifest.get("fingerprint") == fingerprint and _outputs_exist(settings, part):
+            skipped.append(PartitionResult(part.ingest_date, n_files=files.height, skipped=True))
+            continue
+        pairs = list(zip(files["source_path"].to_list(), files["abs_path"].to_list()))
+        batches = [pairs[i : i + settings.batch_size] for i in range(0, len(pairs), settings.batch_size)] or [[]]
+        todo.append(PartitionPlan(part.ingest_date, files.height, fingerprint, batches))
+    return todo, skipped
+
+
+def _outputs_exist(settings: Settings, part: Partition) -> bool:
+    return all(
+        storage.partition_file(root, part.ingest_date).exists() for root in (settings.curated_dir, settings.quarantine_dir)
+    )
+
+
+def _early_reasons(settings: Settings) -> pl.Expr:
+    """Reasons known before validation: unreadable files, too little text, no headline or body."""
+    t = settings.thresholds
+    chars = pl.col("raw_text").str.strip_chars().str.len_chars()
+    checks = [
+        pl.when(pl.col("read_error").is_not_null()).then(pl.lit("unreadable_file: the file ") + pl.col("read_error")),
+        pl.when(pl.col("read_error").is_null() & (chars < t.min_chars)).then(
+            pl.format("too_short: the file has only {} characters of text, fewer than {}", chars, pl.lit(t.min_chars))
+        ),
+        pl.when(pl.col("read_error").is_null() & (chars >= t.min_chars) & pl.col("title").is_null()).then(
+            pl.lit("no_headline: no headline found")
+        ),
+        pl.when(pl.col("read_error").is_null() & (chars >= t.min_chars) & pl.col("body").is_null()).then(
+            pl.lit("no_body: no article text left after removing boilerplate, details block and trailers")
+        ),
+    ]
+    return pl.concat_list(checks).list.drop_nulls().alias("reasons")
+
+
+def doc_ids(source_path: pl.Expr) -> pl.Expr:
+    """Stable id of a raw file: the first 20 hex digits of SHA-256 of its source path."""
+    return source_path.chash.sha2_256().str.slice(0, 20)
+
+
+def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int,
+                  files: list[tuple[str, bytes]]) -> BatchResult:  # fmt: skip
+    """Read, decode, clean and extract one batch of raw files into a staged Parquet file."""
+    started = time.perf_counter()
+    source_paths = [p for p, _ in files]
+    raw = read_batch([a for _, a in files], source_paths, settings.max_file_bytes).with_columns(
+        doc_ids(pl.col("source_path")).alias("doc_id")
+    )
+    readable = raw.filter(pl.col("raw_text").is_not_null())
+    articles = extract_articles(readable.select("doc_id", "raw_text"))
+    articles = articles.filter(pl.col("body").is_not_null() & pl.col("title").is_not_null())
+    articles = (
+        articles.pipe(detect_language)
+        .pipe(extract_entities)
+        .pipe(dedup.add_content_hash)
+        .pipe(dedup.add_minhash)
+    )
+    out = (
+        raw.join(articles.drop("raw_text"), on="doc_id", how="left")
+        .with_columns(_early_reasons(settings), pl.col("body").str.len_chars().fill_null(0).alias("body_chars"))
+        .drop("read_error")
+    )
+    staged = storage.staging_dir(settings, run_id) / ingest_date.isoformat() / f"batch-{batch_no:05d}.parquet"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    out.write_parquet(staged, compression="lz4")
+    return BatchResult(ingest_date, batch_no, str(staged), len(files), time.perf_counter() - started)
+
+
+def _earlier_signatures(settings: Settings, ingest_date: dt.date) -> pl.DataFrame:
+    cols = ["doc_id", "source_path", "content_hash", "story_id", "minhash"]
+    earlier = storage.read_earlier(storage.signatures_root(settings), ingest_date, cols)
+    if earlier is None:
+        empty = {"doc_id": pl.String, "source_path": pl.String, "content_hash": pl.String, "story_id": pl.String,
+                 "minhash": pl.List(pl.UInt32), "ingest_date": pl.Date}  # fmt: skip
+        return pl.DataFrame(schema=empty)
+    return earlier
+
+
+def _link_duplicates(settings: Settings, ok: pl.DataFrame, earlier: pl.DataFrame, ingest_date: dt.date) -> pl.DataFrame:
+    """``ok`` with ``duplicate_of`` and ``story_id`` against itself and earlier partitions."""
+    window_start = ingest_date - dt.timedelta(days=settings.story_window_days)
+    recent = earlier.filter(pl.col("ingest_date") >= window_start)
+    return ok.join(dedup.assign_duplicates(ok, earlier), on="doc_id", how="left").join(
+        dedup.assign_stories(ok, recent, settings.story_similarity), on="doc_id", how="left"
+    )
+
+
+def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, batches: list[BatchResult]) -> PartitionResult:
+    """Link duplicates, validate, and atomically publish one partition's curated and quarantine files.
+
+    A partition that fails an error-severity partition rule is not published; the old files stay.
+    """
+    from news_pipeline.validate import validate_articles  # imports Great Expectations: seconds
+
+    started = time.perf_counter()
+    day = plan.ingest_date
+    result = PartitionResult(day, n_files=plan.n_files)
+    staged = [b.staged for b in sorted(batches, key=lambda b: b.batch_no)]
+    meta = pl.concat([pl.read_parquet(p, columns=_STAGED_META) for p in staged]).with_columns(
+        pl.lit(day).alias("ingest_date")
+    )
+    earlier = _earlier_signatures(settings, day)
+    ok = _link_duplicates(settings, meta.filter(pl.col("reasons").list.len() == 0), earlier, day)
+    validation = validate_articles(ok, thresholds=settings.thresholds, n_files=plan.n_files)
+    if validation.row_reasons.height:  # rows the expectations rejected no longer count as first-seen
+        ok = _link_duplicates(
+            settings, ok.drop("duplicate_of", "story_id").join(validation.row_reasons, on="doc_id", how="anti"), earlier, day
+        )
+    result.warnings = [str(w) for w in validation.warnings]
+    result.failures = [str(f) for f in validation.partition_failures]
+    reasons = pl.concat(
+        [
+            meta.filter(pl.col("reasons").list.len() > 0).select("doc_id", "reasons"),
+            validation.row_reasons.select("doc_id", pl.col("reasons").cast(pl.List(pl.String))),
+        ]
+    )
+    result.curated, result.quarantined = ok.height, reasons.height
+    result.duplicates = ok["duplicate_of"].is_not_null().sum()
+    result.near_duplicates = ok.filter(pl.col("duplicate_of").is_null() & (pl.col("story_id") != pl.col("doc_id"))).height
+    result.reasons = dict(Counter(r.split(":", 1)[0] for rs in reasons["reasons"].to_list() for r in rs))
+    if result.failures:
+        result.seconds = time.perf_counter() - started
+        return result
+
+    links = ok.select("doc_id", "duplicate_of", "story_id")
+    run = pl.lit(run_id).alias("run_id")
+
+    def curated_tables():
+        for path in staged:
+            batch = pl.read_parquet(path).join(links, on="doc_id", how="inner").with_columns(run)
+            yield schema.conform(batch, schema.CURATED)
+
+    def quarantine_tables():
+        for path in staged:
+            batch = pl.read_parquet(path, columns=["doc_id", "source_path", "raw_text", "encoding"])
+            batch = batch.join(reasons, on="doc_id", how="inner").with_columns(run)
+            yield schema.conform(batch, schema.QUARANTINE)
+
+    scratch = storage.staging_dir(settings, run_id) / day.isoformat()
+    signatures = ok.select("doc_id", "source_path", "content_hash", "story_id", "minhash").to_arrow()
+    outputs = [
+        (settings.quarantine_dir, quarantine_tables(), schema.QUARANTINE),
+        (settings.curated_dir, curated_tables(), schema.CURATED),
+        (storage.signatures_root(settings), [signatures], signatures.schema),
+    ]
+    written = []
+    for root, tables, table_schema in outputs:
+        tmp = scratch / f"publish-{root.parent.name}-{root.name}.parquet"
+        storage.write_parquet(tables, table_schema, tmp)
+        written.append((tmp, storage.partition_file(root, day)))
+    for tmp, final in written:  # all three are complete on disk before any becomes visible
+        storage.publish_file(tmp, final)
+    result.published = True
+    result.seconds = time.perf_counter() - started
+    storage.write_manifest(
+        settings, day, {"fingerprint": plan.fingerprint, "run_id": run_id, "published": dt.datetime.now(dt.UTC)}
+        | result.to_dict(),
+    )
+    return result
+
+
+def summarize(results: list[PartitionResult]) -> dict:
+    """Totals over partitions for the end-of-run summary."""
+    reasons: Counter[str] = Counter()
+    for r in results:
+        reasons.update(r.reasons)
+    processed = [r for r in results if not r.skipped]
+    return {
+        "partitions": len(processed),
+        "skipped": sum(r.skipped for r in results),
+        "files": sum(r.n_files for r in processed),
+        "curated": sum(r.curated for r in processed),
+        "quarantined": sum(r.quarantined for r in processed),
+        "duplicates": sum(r.duplicates for r in processed),
+        "near_duplicates": sum(r.near_duplicates for r in processed),
+        "reasons": dict(reasons.most_common()),
+        "failed_partitions": [r.ingest_date.isoformat() for r in processed if not r.published],
+    }

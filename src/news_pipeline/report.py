@@ -1,0 +1,62 @@
+"""The run report: counts per partition and reason, rules that failed, duration; as JSON and Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from news_pipeline import storage
+from news_pipeline.pipeline import PartitionResult, summarize
+from news_pipeline.settings import Settings
+
+
+def reports_dir(settings: Settings) -> Path:
+    return settings.data_dir / "reports"
+
+
+def write_run_report(settings: Settings, run_id: str, started: dt.datetime, results: list[PartitionResult]) -> dict:
+    """Write ``data/reports/<run_id>.json`` (and ``latest.json``) and return the report."""
+    finished = dt.datetime.now(dt.UTC)
+    report = {
+        "run_id": run_id,
+        "started": started.isoformat(),
+        "finished": finished.isoformat(),
+        "seconds": round((finished - started).total_seconds(), 3),
+        "raw_dir": str(settings.raw_dir),
+        "data_dir": str(settings.data_dir),
+        **summarize(results),
+        "partitions_detail": [r.to_dict() for r in sorted(results, key=lambda r: r.ingest_date)],
+    }
+    out = reports_dir(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report, indent=2, ensure_ascii=False, default=str)
+    for name in (f"{run_id}.json", "latest.json"):
+        tmp = out / f".{name}.tmp"
+        tmp.write_text(text)
+        storage.publish_file(tmp, out / name)
+    return report
+
+
+def to_markdown(report: dict) -> str:
+    """The report as a Markdown table, for the Prefect artifact."""
+    lines = [
+        f"# news-pipeline run `{report['run_id']}`",
+        "",
+        f"{report['files']} files in {report['partitions']} partitions ({report['skipped']} unchanged, skipped): "
+        f"**{report['curated']} curated**, **{report['quarantined']} quarantined**, "
+        f"{report['duplicates']} exact duplicates, {report['near_duplicates']} near-duplicates; {report['seconds']} s.",
+        "",
+        "| ingest_date | files | curated | quarantined | duplicates | published | failed rules |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for p in report["partitions_detail"]:
+        state = "skipped (unchanged)" if p["skipped"] else ("yes" if p["published"] else "**no**")
+        lines.append(
+            f"| {p['ingest_date']} | {p['n_files']} | {p['curated']} | {p['quarantined']} | {p['duplicates']} "
+            f"| {state} | {'; '.join(p['failures'])} |"
+        )
+    if report["reasons"]:
+        lines += ["", "| quarantine reason | files |", "|---|---:|"]
+        lines += [f"| {reason} | {n} |" for reason, n in report["reasons"].items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,307 @@
+"""Data-quality gate for one partition of curated articles, run with Great Expectations 1.x."""
+
+from __future__ import annotations
+
+import os
+
+# GX reads this at import time; set before any import of great_expectations anywhere.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+#: The suite shipped with the repo; ``suite_path`` overrides it.
+SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "articles.json"
+
+# Bare lower-case domain (``n-tv.de``): no scheme, no path, no ``www.``; umlauts allowed for IDNs.
+_DOMAIN = r"^(?:[a-z0-9äöüß](?:[a-z0-9äöüß-]*[a-z0-9äöüß])?\.)+[a-z][a-z0-9-]*[a-z0-9]$"
+_URL = r"^https?://\S+$"
+_OTHER_LISTS = ("subheadings", "related", "persons", "organizations", "locations")
+_REQUIRED = ("doc_id", "source_path", "title", "word_count", "language", "encoding", "content_hash",
+             "cited_sources", "links", "duplicate_of")  # fmt: skip
+# The index is named row_nr, so GX lists failing positions without a pandas .at lookup per failing
+# row (which it does for a plain column); doc_ids and values are read back from the Polars frame.
+_ROW_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_nr"], "exclude_unexpected_values": True}
+_SHOWN_VALUES = 20
+
+# GX's context and validators are not documented as thread-safe; Prefect runs tasks in threads.
+_GX_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Values for the suite's ``$PARAMETER`` placeholders; field names are the parameter names."""
+
+    min_words: int = 30
+    max_words: int = 20_000
+    max_quarantine_share: float = 0.5
+    max_duplicate_share: float = 0.5
+    max_non_german_share: float = 0.2
+
+    @classmethod
+    def coerce(cls, value: Thresholds | Mapping[str, Any] | Any) -> Thresholds:
+        """A Thresholds from itself, a mapping with only known keys, or an object with these attributes."""
+        if isinstance(value, cls):
+            return value
+        names = {f.name for f in fields(cls)}
+        if isinstance(value, Mapping):
+            unknown = set(value) - names
+            if unknown:  # a typo must not silently fall back to a default
+                raise ValueError(f"unknown threshold(s) {sorted(unknown)}; known: {sorted(names)}")
+            return cls(**value)
+        return cls(**{n: getattr(value, n) for n in names if hasattr(value, n)})
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """Outcome of one expectation of the suite."""
+
+    name: str
+    severity: str  # "error" | "warn"
+    level: str  # "row" | "partition"
+    success: bool
+    unexpected_count: int  # failing rows (row rules); 0 or 1 (partition rules)
+    observed: Any  # partition: the summary value; row: up to 20 offending values
+    message: str = ""  # the reason in words when the rule failed, else ""
+    doc_ids: tuple[str | None, ...] = ()  # row rules: doc_ids of the failing rows
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message or 'passed'}"
+
+
+@dataclass(frozen=True)
+class ArticleValidation:
+    """What the gate decided for one partition."""
+
+    row_reasons: pl.DataFrame  # doc_id, reasons: list[str], row_nr: position in the input frame
+    partition_failures: list[RuleResult]
+    warnings: list[RuleResult]
+    results: list[RuleResult]
+    summary: dict[str, Any]  # the one-row partition summary the partition rules saw
+    seconds: float
+
+    @property
+    def publishable(self) -> bool:
+        """True when no error-severity partition rule failed."""
+        return not self.partition_failures
+
+    def split(self, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The rows of the validated ``df`` that passed, and those that failed with their ``reasons``."""
+        # By position, not doc_id: a null or repeated doc_id is itself a failure to route.
+        indexed, reasons = df.with_row_index("row_nr"), self.row_reasons.select("row_nr", "reasons")
+        passed = indexed.join(reasons, on="row_nr", how="anti").drop("row_nr")
+        return passed, indexed.join(reasons, on="row_nr").drop("row_nr")
+
+
+def _count_bad(column: str, ok: pl.Expr) -> pl.Expr:
+    """Entries of a list column failing ``ok``; a null entry is bad, a null list is empty."""
+    return pl.col(column).list.eval((~ok).fill_null(True)).list.sum().fill_null(0).cast(pl.Int64)
+
+
+def _row_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """The scalar and helper columns the row rules read; bodies stay out so conversion is cheap."""
+    # The pipeline validates a metadata frame that carries body_chars instead of the body.
+    body = "body_chars" if "body_chars" in df.columns else "body"
+    missing = sorted({*_REQUIRED, body} - set(df.columns))
+    if missing:
+        raise ValueError(f"cannot validate articles: columns {missing} are missing")
+    blank = pl.element().str.strip_chars() != ""
+    return df.select(
+        "doc_id",
+        "source_path",
+        pl.col("title").str.strip_chars().str.len_chars().alias("title_length"),
+        (pl.col(body) if body == "body_chars" else pl.col(body).str.len_bytes()).alias("body_length"),
+        "word_count",
+        "language",
+        pl.col("encoding")
+        .str.to_lowercase()
+        .str.replace_all("_", "-", literal=True)
+        .str.replace(r"^gzip\+", "")
+        .str.extract(r"^([a-z0-9-]+)")  # drop a repair note such as "+mojibake-repaired"
+        .alias("encoding_codec"),
+        "content_hash",
+        _count_bad("cited_sources", pl.element().str.contains(_DOMAIN) & ~pl.element().str.starts_with("www."))
+        .alias("cited_sources_bad"),
+        _count_bad("links", pl.element().str.contains(_URL)).alias("links_bad"),
+        # Optional here: a warn rule, and the pipeline's metadata frame leaves these lists out.
+        pl.sum_horizontal(0, *(_count_bad(c, blank) for c in _OTHER_LISTS if c in df.columns))
+        .cast(pl.Int64)
+        .alias("list_blank"),
+    )
+
+
+def _summary(df: pl.DataFrame, passed: pl.Series, n_files: int) -> dict[str, Any]:
+    """Partition counts and shares over the rows that passed the row rules."""
+    ok = df.filter(passed)
+    n = ok.height
+    return {
+        "n_files": n_files,
+        "n_curated": n,
+        "quarantine_share": 1.0 - n / n_files if n_files else 0.0,
+        "duplicate_share": ok["duplicate_of"].is_not_null().sum() / n if n else 0.0,
+        "non_german_share": (ok["language"] != "de").fill_null(True).sum() / n if n else 0.0,
+    }
+
+
+def _quiet_gx_logging() -> None:
+    """Keep GX's DEBUG/INFO lines (import-time registry chatter) out of the pipeline's logs."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # Some GX modules pin their own logger to INFO (data_context/types/base.py), so the parent's
+    # level is not enough: a Prefect run printed their INFO lines.
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations.")]:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@lru_cache(maxsize=1)
+def _gx() -> Any:
+    """The great_expectations module, imported on first use (the import takes seconds)."""
+    _quiet_gx_logging()
+    import great_expectations as gx
+
+    _quiet_gx_logging()
+    return gx
+
+
+@lru_cache(maxsize=1)
+def _batch_definition() -> Any:
+    """One ephemeral GX context per process, with a pandas whole-frame batch definition."""
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")  # in memory: writes no uncommitted/ folder
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas("news_pipeline").add_dataframe_asset("articles")
+    _quiet_gx_logging()
+    return asset.add_batch_definition_whole_dataframe("partition")
+
+
+@lru_cache(maxsize=8)
+def _suites(path: Path, mtime_ns: int) -> dict[str, Any]:
+    """The suite split into a row suite and a partition suite, built once per file version."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        level: _gx().ExpectationSuite(
+            name=f"{raw['name']}.{level}",
+            expectations=[e for e in raw["expectations"] if e["meta"]["level"] == level],
+            meta=raw.get("meta") or {},
+        )
+        for level in ("row", "partition")
+    }
+
+
+def _to_pandas(frame: pl.DataFrame) -> Any:
+    """Arrow-backed strings (no copies), numpy numbers, and an index named row_nr."""
+    import pandas as pd
+
+    pdf = frame.to_pandas(use_pyarrow_extension_array=True)
+    # GX's between check is vectorised only for numpy int/float dtypes; on Arrow dtypes it makes a
+    # Python call per value (0.5 s per 100k rows for 7 rules). Nullable ints become float64 + NaN.
+    for name, dtype in frame.schema.items():
+        if dtype.is_numeric():
+            pdf[name] = frame[name].cast(pl.Int64 if dtype.is_integer() else pl.Float64).to_numpy()
+    pdf.index = pd.RangeIndex(len(pdf), name="row_nr")  # positions in the validated frame
+    return pdf
+
+
+def _run(frame: pl.DataFrame, suite: Any, params: dict[str, Any], result_format: Any) -> list:
+    """Validate a Polars frame with GX; the results of every expectation."""
+    pdf = _to_pandas(frame)
+    with _GX_LOCK:
+        batch = _batch_definition().get_batch(batch_parameters={"dataframe": pdf})
+        results = batch.validate(suite, result_format=result_format, expectation_parameters=params)
+    for r in results.results:
+        info = r.exception_info or {}
+        if info.get("raised_exception"):  # a broken rule must stop the run, not pass or fail rows
+            rule = r.expectation_config.meta.get("rule")
+            raise RuntimeError(f"rule {rule} could not run: {info.get('exception_message')}")
+    return results.results
+
+
+def _limits(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """min_value/max_value after substitution; GX turns int parameters into floats, undo that."""
+    out = {}
+    for key in ("min_value", "max_value"):
+        v = kwargs.get(key)
+        out[key] = int(v) if isinstance(v, float) and v.is_integer() else v
+    return out
+
+
+def _rule(r: Any, **fields_: Any) -> RuleResult:
+    """A RuleResult from a GX result and the rule's meta."""
+    meta = r.expectation_config.meta
+    return RuleResult(meta["rule"], meta["severity"], meta["level"], bool(r.success), **fields_)
+
+
+def _in_suite_order(suite: Any, results: list) -> list:
+    """GX regroups expectations by column; put its results back in the suite's order."""
+    by_rule = {r.expectation_config.meta["rule"]: r for r in results}
+    return [by_rule[e.meta["rule"]] for e in suite.expectations]
+
+
+def validate_articles(
+    df: pl.DataFrame,
+    *,
+    thresholds: Thresholds | Mapping[str, Any] | object,
+    n_files: int,
+    suite_path: Path | None = None,
+) -> ArticleValidation:
+    """Run the row rules on ``df`` (curated columns) and the partition rules on the rows that pass."""
+    start = time.perf_counter()
+    if n_files < df.height:
+        raise ValueError(f"n_files={n_files} is smaller than the {df.height} rows to validate")
+    params = asdict(Thresholds.coerce(thresholds))
+    path = Path(suite_path or SUITE_PATH)
+    suites = _suites(path, path.stat().st_mtime_ns)
+
+    results: list[RuleResult] = []
+    rows: list[int] = []
+    texts: list[str] = []
+    frame = _row_frame(df)
+    for r in _in_suite_order(suites["row"], _run(frame, suites["row"], params, _ROW_FORMAT)):
+        cfg, meta = r.expectation_config, r.expectation_config.meta
+        row_nrs = [i for hit in r.result.get("unexpected_index_list") or [] for i in hit["row_nr"]]
+        values = frame[cfg.kwargs["column"]].gather(row_nrs).to_list()
+        words = [meta["reason"].format(value=v, **_limits(cfg.kwargs)) for v in values]
+        if meta["severity"] == "error":
+            rows += row_nrs
+            texts += [f"{meta['rule']}: {w}" for w in words]
+        results.append(
+            _rule(
+                r,
+                unexpected_count=int(r.result.get("unexpected_count") or 0),
+                observed=values[:_SHOWN_VALUES],
+                message=f"{len(words)} row(s), e.g. {words[0]}" if words else "",
+                doc_ids=tuple(df["doc_id"].gather(row_nrs).to_list()),
+            )
+        )
+    # A stable sort keeps each row's reasons in the suite's order.
+    failed = pl.DataFrame({"row_nr": rows, "reason": texts}, schema={"row_nr": pl.UInt32, "reason": pl.String})
+    grouped = failed.sort("row_nr", maintain_order=True).group_by("row_nr", maintain_order=True).agg(reasons="reason")
+    row_reasons = grouped.select(doc_id=df["doc_id"].gather(grouped["row_nr"]), reasons="reasons", row_nr="row_nr")
+
+    passed = pl.repeat(True, df.height, eager=True).scatter(row_reasons["row_nr"], False)
+    summary = _summary(df, passed, n_files)
+    for r in _in_suite_order(suites["partition"], _run(pl.DataFrame([summary]), suites["partition"], params, "SUMMARY")):
+        observed = r.result.get("observed_value")
+        observed = observed.item() if hasattr(observed, "item") else observed  # a numpy scalar
+        words = {**summary, **_limits(r.expectation_config.kwargs), "value": observed}
+        message = "" if r.success else r.expectation_config.meta["reason"].format(**words)
+        results.append(_rule(r, unexpected_count=int(not r.success), observed=observed, message=message))
+
+    return ArticleValidation(
+        row_reasons=row_reasons,
+        partition_failures=[x for x in results if x.level == "partition" and x.severity == "error" and not x.success],
+        warnings=[x for x in results if x.severity == "warn" and not x.success],
+        results=results,
+        summary=summary,
+        seconds=time.perf_counter() - start,
+    )

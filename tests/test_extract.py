@@ -1,0 +1,114 @@
+"""Cleaning and extraction on tiny inline articles: one noise kind at a time, exact outputs."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from news_pipeline.extract import extract_articles
+
+P1 = "Die Regierung hat am Montag ein neues Paket vorgestellt, das viele Bereiche betrifft und lange verhandelt wurde."
+P2 = "Kritik kam von der Opposition, die von einem faulen Kompromiss sprach und Nachbesserungen verlangte."
+TEASER = "Das Paket soll im Herbst in Kraft treten."
+
+
+def extract(text: str) -> dict:
+    return extract_articles(pl.DataFrame({"doc_id": ["x"], "raw_text": [text]})).row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    ("opening", "dateline"),
+    [
+        ("Wien – ", "Wien"),
+        ("Wien - ", "Wien"),
+        ("Moskau, Russland - ", "Moskau, Russland"),
+        ("Washington/Moskau – ", "Washington/Moskau"),
+        ("St. Pölten – ", "St. Pölten"),
+        ("Frankfurt am Main – ", "Frankfurt am Main"),
+        ("Berlin (APA) – ", "Berlin"),
+        ("", None),
+    ],
+)
+def test_dateline_is_cut_from_the_body(opening: str, dateline: str | None):
+    a = extract(f"Titel der Meldung\n\n{TEASER}\n\n{opening}{P1}\n\n{P2}\n")
+    assert (a["title"], a["teaser"], a["dateline"]) == ("Titel der Meldung", TEASER, dateline)
+    assert a["body"] == f"{P1}\n\n{P2}"
+
+
+def test_teaser_that_looks_like_a_dateline_is_a_teaser():
+    teaser = "Video in China ausgestrahlt – Behörden reagieren gelassen."
+    a = extract(f"Titel\n\n{teaser}\n\n{P1}\n\n{P2}")
+    assert a["teaser"] == teaser and a["dateline"] is None and a["body"] == f"{P1}\n\n{P2}"
+
+
+def test_no_teaser_when_body_starts_with_dateline():
+    a = extract(f"Titel\n\nWien – {P1}\n\n{P2}")
+    assert a["teaser"] is None and a["dateline"] == "Wien" and a["body"] == f"{P1}\n\n{P2}"
+
+
+@pytest.mark.parametrize("cut", [3, 6, 9, 12])
+def test_broken_paragraph_rejoined_at_any_word(cut: int):
+    words = P1.split()
+    broken = " ".join(words[:cut]) + "\n\n" + " ".join(words[cut:])
+    a = extract(f"Titel\n\n{TEASER}\n\n{broken}\n\n{P2}")
+    assert a["body"] == f"{P1}\n\n{P2}" and a["subheadings"] == []
+
+
+def test_subheadings_stay_and_broken_heading_rejoins():
+    text = f"Titel\n\n{TEASER}\n\n{P1}\n\nDie Reaktionen der\n\nOpposition\n\n{P2}\n\nAusblick\n\n{P1}"
+    a = extract(text)
+    assert a["subheadings"] == ["Die Reaktionen der Opposition", "Ausblick"]
+    assert a["body"].split("\n\n") == [P1, "Die Reaktionen der Opposition", P2, "Ausblick", P1]
+
+
+def test_details_block_and_trailers():
+    text = (
+        f"Titel\n\n{TEASER}\n\n{P1} Das berichtet **vienna.at**.\n\n{P2} Laut [n-tv.de](#) und "
+        "[BERLINER-zeitung.de](https://www.berliner-zeitung.de/x?a=1).\n\n"
+        "Details\t\nVorfall\tUnfall\nOrt\tGraz, Österreich\n"
+        'Quellen\t<ul style="list-style-type: none"><li>www.krone.at</li><li>https://www.orf.at/</li></ul>\n\n'
+        "Besuchen Sie uns auf: [www.heute-news.at](https://heute-news.at)\n\n"
+        "Mehr zum Thema –\u00a0Ein anderer Artikel\n\nMehr zum Thema – [Noch einer](https://x.at/y)\n\n"
+        "Schreibe einen Kommentar\n\nIhre E-Mail-Adresse wird nicht veröffentlicht."
+    )
+    a = extract(text)
+    assert a["category"] == "Unfall" and a["place"] == "Graz, Österreich"
+    assert a["publisher"] == "heute-news.at"
+    assert a["cited_sources"] == ["berliner-zeitung.de", "krone.at", "n-tv.de", "orf.at", "vienna.at"]
+    assert a["related"] == ["Ein anderer Artikel", "Noch einer"]
+    assert a["links"] == ["https://www.berliner-zeitung.de/x?a=1", "https://www.orf.at/", "https://heute-news.at", "https://x.at/y"]
+    assert a["body"] == f"{P1} Das berichtet vienna.at.\n\n{P2} Laut n-tv.de und BERLINER-zeitung.de."
+
+
+def test_publisher_is_not_a_cited_source():
+    a = extract(f"Titel\n\n{TEASER}\n\n{P1} Wie [heute.at](#) meldet.\n\n{P2}\n\nBesuchen Sie uns auf: [heute.at](#)")
+    assert a["publisher"] == "heute.at" and a["cited_sources"] == []
+
+
+def test_details_as_colon_lines_and_bullets():
+    text = f"Titel\n\n{TEASER}\n\n{P1}\n\n{P2}\n\nDetails:\nVorfall: Brand\nOrt: Linz\nQuellen:\n• www.nachrichten.at\n• www.ooe.orf.at"
+    a = extract(text)
+    assert (a["category"], a["place"]) == ("Brand", "Linz")
+    assert a["cited_sources"] == ["nachrichten.at", "ooe.orf.at"]
+    assert a["body"] == f"{P1}\n\n{P2}"
+
+
+def test_html_entities_invisible_characters_and_crlf():
+    text = (
+        "<h1>Titel &amp; Mehr</h1>\r\n\r\n"
+        f"{TEASER}\r\n\r\n<p>Die Regie\u00adrung hat\u00a0am Montag&nbsp;ein neues\u200b Paket vorgestellt, das viele "
+        "Bereiche betrifft und lange verhandelt wurde.</p>\r\n\r\n"
+        f"<div class='x'>{P2}</div>"
+    )
+    a = extract(text)
+    assert a["title"] == "Titel & Mehr"
+    assert a["body"] == f"{P1}\n\n{P2}"
+
+
+def test_boilerplate_lines_are_dropped():
+    text = f"Titel\n\n{TEASER}\n\n{P1}\n\nFacebook | Twitter | WhatsApp\n\n{P2}\n\nFoto: APA/Hans Muster\n\nNewsletter abonnieren"
+    assert extract(text)["body"] == f"{P1}\n\n{P2}"
+
+
+def test_word_count():
+    assert extract(f"Titel\n\n{TEASER}\n\n{P1} – 2025 „gut“.\n\n{P2}")["word_count"] == len(P1.split()) + 2 + len(P2.split())
