@@ -18,28 +18,28 @@ RESOURCES = Path(__file__).parent / "resources" / "entities"
 PER, ORG, LOC = "persons", "organizations", "locations"
 ENTITY_COLUMNS = (PER, ORG, LOC)
 
-# A token is one "word" (capitalised word, number, punctuation mark, "al-" name or a lower-case gazetteer word) together
-# with the run of ordinary lower-case words before it (its "prefix", e.g. "sagte im " in "sagte im Kern"). Lower-case words
-# matter only as gaps, particles and articles, so folding them into the next token halves the rows to process.
-LOWER_WORD = r"\p{Ll}[\p{L}\p{M}\p{N}'’\-]*"
-WORD_RE = (
+# Tokens: capitalised words, numbers, punctuation, and runs of lower-case words. Lower-case words matter only as gaps,
+# particles ("von der") and articles, so one row per run instead of per word halves the rows to process.
+TOKEN_RE = (
     r"\p{Lu}[\p{L}\p{M}\p{N}'’\-]*"
     r"|\p{N}+(?:[.,]\p{N}+)*"
     r"|[.!?;:,()\[\]\"„“”»«–—/&|\n]"
-    r"|(?:al|el|as|ad|ar|an|ash|bin|ibn)-\p{Lu}[\p{L}\p{M}\p{N}'’\-]*"
+    r"|\p{Ll}[\p{Ll}\p{M}\p{N}'’\-]*(?:[ \t]+\p{Ll}[\p{Ll}\p{M}\p{N}'’\-]*)*"
 )
 # Punctuation after which a capitalised word may be capitalised only because a sentence starts.
 BOUNDARIES = [".", "!", "?", ":", "\n", "„", "“", "”", '"', "»", "«", "–", "—", "(", ";"]
-# Prefixes that join a first name to a surname ("Greg van Avermaet", "Humberto de la Calle", "Ursula von der Leyen").
-PARTICLE_PREFIXES = [
+# Lower-case runs that join a first name to a surname ("Greg van Avermaet", "Humberto de la Calle", "Ursula von der Leyen").
+PARTICLE_RUNS = [
     "van", "von", "de", "del", "della", "da", "di", "dos", "du", "ten", "ter", "bin", "ibn", "le", "la",
     "van der", "van den", "von der", "von den", "de la", "de las", "de los", "van de", "de le",
 ]
 # Capitalised particles ("Alexander Van der Bellen", "Benedetto Della Vedova").
 CAP_PARTICLES = ["Van", "Von", "De", "Di", "Da", "Del", "Della", "Dos", "Du", "Le", "La"]
 PARTICLES_NEXT = ["der", "den", "la", "le", "los", "las"]
-# Prefixes joining two surnames ("Cristina Fernandez de Kirchner").
+# Runs joining two surnames ("Cristina Fernandez de Kirchner").
 SURNAME_JOINERS = ["de", "da", "del", "dos", "y"]
+# Runs that glue an Arabic article to the next word ("al-Sisi" is tokenised "al-", "Sisi").
+ARTICLE_RUNS = ["al-", "el-", "as-", "ad-", "ar-", "an-", "ash-", "bin-", "ibn-"]
 # Articles and contracted prepositions; a capitalised word right after them is usually a noun ("im Kern", "Der Kern").
 NOUN_CONTEXT = ["im", "am", "ein", "eine", "einen", "einem", "einer", "das", "dem", "des", "den", "der", "die", "zum", "zur", "vom", "beim", "ins", "ans"]
 NOUN_CONTEXT_CAP = [w.capitalize() for w in NOUN_CONTEXT]
@@ -77,26 +77,10 @@ def _lines(name: str) -> list[str]:
         return [line.rstrip("\n") for line in fh if line.strip() and not line.startswith("#")]
 
 
-def _token_regex(extra_words: tuple[str, ...]) -> str:
-    """The token pattern; ``extra_words`` are lower-case words that start a gazetteer entry ("dpa", "n-tv")."""
-    extra = "".join(f"|(?:{re.escape(w)})\\b" for w in extra_words)
-    return rf"(?:{LOWER_WORD}[ \t]+)*?(?:{WORD_RE}{extra})"
-
-
-def _split_tokens(raw: pl.Expr) -> dict[str, pl.Expr]:
-    """``full`` (the token with single spaces), ``w`` (its word) and ``pre`` (its lower-case prefix or null)."""
-    return {
-        "full": raw.str.replace_all(r"[ \t]+", " "),
-        "w": raw.str.replace(r"^.*[ \t]", ""),
-        "pre": raw.str.extract(r"^(.*?)[ \t]+\S+$", 1).str.replace_all(r"[ \t]+", " "),
-    }
-
-
-def _key_of(tokens: pl.DataFrame) -> str:
-    """The look-up key of a tokenised entry: first word, then the following tokens with their prefixes."""
-    if tokens.height == 0:
-        return ""
-    return " ".join([tokens["w"][0], *tokens["full"][1:].to_list()])
+def _lower_starts() -> list[str]:
+    """Curated entries that start in lower case ("dpa", "voestalpine", "n-tv"); they are capitalised before tokenising."""
+    curated = [s for name in ("organizations.tsv", "locations_curated.tsv") for s, _ in _pairs(name)]
+    return sorted({s.split(" ")[0] for s in curated if s[:1].islower()}, key=len, reverse=True)
 
 
 @functools.cache
@@ -168,33 +152,21 @@ def _surfaces() -> dict[str, tuple[str, str]]:
 
 
 @functools.cache
-def _token_pattern() -> str:
-    """The token regex with the lower-case first words of gazetteer entries, built once."""
-    lower = sorted({m.group(0) for s in _surfaces() if (m := re.match(r"[a-zäöüß][\w'’\-]*", s))}, key=len, reverse=True)
-    return _token_regex(tuple(lower))
-
-
-@functools.cache
 def gazetteer() -> pl.DataFrame:
     """All entries as ``key`` (tokenised like article text), ``n`` (tokens), ``type``, ``canonical`` and ``prio``."""
     rows = _surfaces()
-    surfaces = pl.DataFrame({"surface": list(rows)}, schema={"surface": pl.String}).with_row_index("sid")
-    toks = (
-        surfaces.select("sid", raw=pl.col("surface").str.extract_all(_token_pattern()))
-        .explode("raw")
-        .drop_nulls("raw")
-        .with_columns(**_split_tokens(pl.col("raw")))
-    )
-    # Entries are keyed like article n-grams: the first word without its prefix, then the full following tokens.
-    keys = toks.group_by("sid", maintain_order=True).agg(
-        key=pl.concat_str([pl.col("w").first(), pl.col("full").slice(1).str.join(" ")], separator=" ").str.strip_chars(" "),
-        n=pl.len().cast(pl.Int32),
-        lead=pl.col("pre").first(),
-    )
+    lower = _lower_starts()
     values = list(rows.values())
-    frame = surfaces.with_columns(type=pl.Series([v[0] for v in values]), canonical=pl.Series([v[1] for v in values])).join(keys, on="sid")
-    # An entry that itself starts with a lower-case prefix would never be looked up; drop those and oversized ones.
-    frame = frame.filter(pl.col("lead").is_null() & (pl.col("n") <= MAX_SPAN))
+    surfaces = pl.DataFrame(
+        {"surface": list(rows), "type": [v[0] for v in values], "canonical": [v[1] for v in values]},
+        schema={"surface": pl.String, "type": pl.String, "canonical": pl.String},
+    )
+    tokens = surfaces["surface"].str.replace_many(lower, [w[:1].upper() + w[1:] for w in lower]).str.extract_all(TOKEN_RE)
+    frame = surfaces.with_columns(
+        key=tokens.list.join(" "), n=tokens.list.len().cast(pl.Int32), lead=tokens.list.first().str.contains(r"^\p{Ll}")
+    )
+    # Entries that start with a lower-case run are never looked up (n-grams start at capitalised words); drop them.
+    frame = frame.filter(~pl.col("lead") & (pl.col("n") <= MAX_SPAN) & (pl.col("n") > 0))
     return frame.select("key", "n", "type", "canonical", prio=pl.lit(PRIO_GAZ, pl.Int32)).unique(subset="key", keep="first", maintain_order=True)
 
 
@@ -214,30 +186,30 @@ def _lookups() -> dict[str, object]:
         "first": pl.Series(sorted(words["first"])).implode(),
         "stop": pl.Series(sorted(words["stop"])).implode(),
         "not_first": pl.Series(sorted(words["not_first"])).implode(),
-        "pattern": _token_pattern(),
+        "lower": _lower_starts(),
     }
 
 
 def _tokens(df: pl.DataFrame) -> pl.DataFrame:
-    """One row per token: ``doc`` (row number), ``i`` (global position), ``full``, ``w``, ``pre``; articles start and end with "\n"."""
+    """One row per token: ``doc`` (row number), ``i`` (global position), ``tok``; every article starts and ends with "\n"."""
+    lower: list[str] = _lookups()["lower"]  # type: ignore[assignment]
     text = pl.concat_str(
         [pl.lit("\n"), pl.col("title").fill_null(""), pl.lit("\n"), pl.col("teaser").fill_null(""), pl.lit("\n"), pl.col("body").fill_null(""), pl.lit("\n")]
-    )
-    toks = (
-        df.select(doc=pl.int_range(pl.len(), dtype=pl.UInt32), raw=text.str.extract_all(_lookups()["pattern"]))
-        .explode("raw")
-        .drop_nulls("raw")
+    ).str.replace_many(lower, [w[:1].upper() + w[1:] for w in lower])
+    return (
+        df.select(doc=pl.int_range(pl.len(), dtype=pl.UInt32), tok=text.str.extract_all(TOKEN_RE))
+        .explode("tok")
+        .drop_nulls("tok")
         .with_row_index("i")
     )
-    return toks.with_columns(**_split_tokens(pl.col("raw"))).drop("raw")
 
 
 def _vocabulary(words: pl.Series) -> pl.DataFrame:
-    """Features of each distinct word, computed once per word (far fewer than tokens) and joined back by hash."""
+    """Features of each distinct non-run token, computed once per token (far fewer than rows) and joined back by hash."""
     lk = _lookups()
     v = pl.DataFrame({"w": words}).with_columns(h=pl.col("w").hash()).unique(subset="h", keep="any")
     w = pl.col("w")
-    name_like = w.str.contains(r"^(?:(?:al|el|as|ad|ar|at|an|ash|ibn|bin)-)?\p{Lu}[\p{L}\p{M}'’]*\p{Ll}[\p{L}\p{M}'’]*(?:-\p{Lu}[\p{L}\p{M}'’]*)*$")
+    name_like = w.str.contains(r"^\p{Lu}[\p{L}\p{M}'’]*\p{Ll}[\p{L}\p{M}'’]*(?:-\p{Lu}[\p{L}\p{M}'’]*)*$")
     stop = w.is_in(lk["stop"])
     entity = w.is_in(lk["single_entities"])
     hyphen = w.str.contains("-", literal=True)
@@ -256,7 +228,6 @@ def _vocabulary(words: pl.Series) -> pl.DataFrame:
         sn=name_like & ~stop & ~w.is_in(lk["single_locations"]) & ~title,
         title=title,
         cap_part=w.is_in(CAP_PARTICLES),
-        al=w.str.contains(r"^(?:al|el|as|ad|ar|ash|bin|ibn)-\p{Lu}"),
         letter=w.str.contains(r"^\p{Lu}$"),
         dot=w == ".",
         cap_det=w.is_in(NOUN_CONTEXT_CAP),
@@ -270,16 +241,21 @@ def _vocabulary(words: pl.Series) -> pl.DataFrame:
 
 
 def _flags(toks: pl.DataFrame) -> pl.DataFrame:
-    """Per-token booleans the rules are built from, including the ones that look at the prefix or the neighbours."""
-    f = toks.with_columns(h=pl.col("w").hash()).join(_vocabulary(toks["w"]), on="h", how="left", maintain_order="left")
-    pre = pl.col("pre")
+    """Per-token booleans the rules are built from; runs of lower-case words get their own few flags."""
+    tok = pl.col("tok")
+    toks = toks.with_columns(run=tok.str.contains(r"^\p{Ll}"))
+    vocab = _vocabulary(toks.filter(~pl.col("run"))["tok"])
+    f = toks.with_columns(h=pl.when(~pl.col("run")).then(tok.hash())).join(vocab, on="h", how="left", maintain_order="left")
+    bools = ["cap", "fn", "sn", "title", "cap_part", "letter", "dot", "cap_det", "gaz_head", "word", "legal", "inst", "club", "ministry"]
+    run = pl.col("run")
     return f.with_columns(
-        adj=pre.is_null(),
-        ppart=pre.is_in(PARTICLE_PREFIXES).fill_null(False),
-        pnext=pre.is_in(PARTICLES_NEXT).fill_null(False),
-        pjoin=pre.is_in(SURNAME_JOINERS).fill_null(False),
-        noun_ctx=pre.str.extract(r"(\S+)$", 1).is_in(NOUN_CONTEXT).fill_null(False)
-        | (pre.is_null() & pl.col("cap_det").shift(1).fill_null(False)),
+        *[pl.col(c).fill_null(False) for c in bools],
+        part=run & tok.is_in(PARTICLE_RUNS),
+        pnext=run & tok.is_in(PARTICLES_NEXT),
+        pjoin=run & tok.is_in(SURNAME_JOINERS),
+        art=run & tok.is_in(ARTICLE_RUNS),
+        noun_ctx=(run & tok.str.contains(r"(?:^|[ \t])(?:" + "|".join(NOUN_CONTEXT) + r")$")).shift(1).fill_null(False)
+        | pl.col("cap_det").fill_null(False).shift(1).fill_null(False),
     )
 
 
@@ -289,13 +265,15 @@ def _gather(f: pl.DataFrame, col: str, idx: pl.Series) -> pl.Series:
 
 
 def _span_text(f: pl.DataFrame, spans: pl.DataFrame) -> pl.Series:
-    """The text of each span (``i``, ``n``): the first word, then the following tokens with their prefixes."""
-    cols = {"w0": _gather(f, "w", spans["i"])}
-    for k in range(1, MAX_SPAN):
-        cols[f"w{k}"] = _gather(f, "full", spans["i"] + k)
+    """The text of each span (``i``, ``n``): its tokens joined by spaces, "W ." and "al- Sisi" closed up."""
+    cols = {f"w{k}": _gather(f, "tok", spans["i"] + k) for k in range(MAX_SPAN)}
     frame = pl.DataFrame(cols).with_columns(n=spans["n"])
     return frame.select(
-        pl.concat_list([pl.col(f"w{k}") for k in range(MAX_SPAN)]).list.head(pl.col("n")).list.join(" ").str.replace_all(r" \. ", ". ")
+        pl.concat_list([pl.col(f"w{k}") for k in range(MAX_SPAN)])
+        .list.head(pl.col("n"))
+        .list.join(" ")
+        .str.replace_all(r" \. ", ". ")
+        .str.replace_all(r"\b(al|el|as|ad|ar|an|ash|bin|ibn)- ", "$1-")
     ).to_series()
 
 
@@ -304,10 +282,10 @@ def _gazetteer_spans(f: pl.DataFrame) -> pl.DataFrame:
     lk = _lookups()
     gaz = gazetteer()
     max_n: int = lk["max_n"]  # type: ignore[assignment]
-    cand = f.filter(pl.col("gaz_head")).select("i", "w")
-    frame = cand.with_columns(**{f"t{k}": _gather(f, "full", cand["i"] + k) for k in range(1, max_n)})
-    key_exprs = [pl.col("w").alias("k1")] + [
-        pl.concat_str([pl.col("w"), *[pl.col(f"t{k}") for k in range(1, n)]], separator=" ").alias(f"k{n}") for n in range(2, max_n + 1)
+    cand = f.filter(pl.col("gaz_head")).select("i", "tok")
+    frame = cand.with_columns(**{f"t{k}": _gather(f, "tok", cand["i"] + k) for k in range(1, max_n)})
+    key_exprs = [pl.col("tok").alias("k1")] + [
+        pl.concat_str([pl.col("tok"), *[pl.col(f"t{k}") for k in range(1, n)]], separator=" ").alias(f"k{n}") for n in range(2, max_n + 1)
     ]
     long = (
         frame.select("i", *key_exprs)
@@ -328,34 +306,28 @@ def _gazetteer_spans(f: pl.DataFrame) -> pl.DataFrame:
 def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
     """First name + surname patterns, and surnames after a job title ("Kanzler Faymann")."""
     def at(col: str, k: int) -> pl.Expr:
-        return pl.col(col).shift(-k).fill_null(False) if k else pl.col(col).fill_null(False)
+        return pl.col(col).shift(-k).fill_null(False) if k else pl.col(col)
 
-    def fn(k: int) -> pl.Expr:
-        return at("fn", k) & at("adj", k) if k else at("fn", 0)
-
-    def sn(k: int) -> pl.Expr:
-        return at("sn", k) & at("adj", k)
-
-    def psn(k: int) -> pl.Expr:
-        return at("sn", k) & at("ppart", k)
-
-    # Candidate patterns as (length, condition); the longest that holds wins.
+    fn, sn = (lambda k: at("fn", k)), (lambda k: at("sn", k))
+    # Candidate patterns as (length, condition) over consecutive tokens; the longest that holds wins.
     patterns = [
-        (4, fn(0) & sn(1) & at("sn", 2) & at("pjoin", 2) & sn(3)),
-        (4, fn(0) & at("letter", 1) & at("adj", 1) & at("dot", 2) & at("adj", 2) & sn(3)),
-        (3, fn(0) & fn(1) & psn(2)),
+        (5, fn(0) & fn(1) & at("part", 2) & at("pnext", 3) & sn(4)),
+        (4, fn(0) & sn(1) & at("pjoin", 2) & sn(3)),
+        (4, fn(0) & at("part", 1) & at("pnext", 2) & sn(3)),
+        (4, fn(0) & fn(1) & at("part", 2) & sn(3)),
+        (4, fn(0) & at("letter", 1) & at("dot", 2) & sn(3)),
+        (4, fn(0) & sn(1) & at("art", 2) & at("cap", 3)),
+        (4, fn(0) & at("cap_part", 1) & at("pnext", 2) & sn(3)),
+        (3, fn(0) & at("part", 1) & sn(2)),
         (3, fn(0) & fn(1) & sn(2)),
-        (3, fn(0) & sn(1) & at("sn", 2) & at("pjoin", 2)),
-        (3, fn(0) & sn(1) & at("al", 2) & at("adj", 2)),
-        (3, fn(0) & at("cap_part", 1) & at("adj", 1) & at("sn", 2) & (at("adj", 2) | at("pnext", 2))),
-        (2, fn(0) & psn(1)),
+        (3, fn(0) & at("cap_part", 1) & sn(2)),
         (2, fn(0) & sn(1)),
     ]
     length = pl.lit(0, pl.Int32)
     for n, cond in sorted(patterns, key=lambda p: p[0]):
         length = pl.when(cond).then(pl.lit(n, pl.Int32)).otherwise(length)
     full = f.select("i", n=length).filter(pl.col("n") > 0)
-    after = _gather(f, "full", full["i"] + full["n"].cast(pl.UInt32))
+    after = _gather(f, "tok", full["i"] + full["n"].cast(pl.UInt32))
     full = full.with_columns(type=pl.lit(PER), canonical=_span_text(f, full), prio=pl.lit(PRIO_RULE, pl.Int32), after=after)
     # "George Millers Actionspektakel": a name in the genitive right before a noun loses its "-s"; not for surnames whose
     # "-s" belongs to the name ("Tsipras", "Varoufakis", "Wiggins", "Gonzáles").
@@ -372,43 +344,38 @@ def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
         .str.replace(r"^(Dmitr|Jur|Anatol|Wital|Jewgen|Grigor|Arkad|Valer|Waler)ij ", "${1}i ")
     ).drop("after")
     # A surname right after a title counts when no further name part follows ("Kanzler Faymann sagte").
-    titled = f.select("i", ok=at("title", 0) & sn(1) & ~at("fn", 1) & ~sn(2) & ~psn(2)).filter(pl.col("ok"))
+    titled = f.select("i", ok=at("title", 0) & sn(1) & ~fn(1) & ~sn(2) & ~at("part", 2) & ~at("art", 2)).filter(pl.col("ok"))
     titled = titled.select(i=pl.col("i") + 1, n=pl.lit(1, pl.Int32), type=pl.lit(PER), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
-    titled = titled.with_columns(canonical=_gather(f, "w", titled["i"])).select("i", "n", "type", "canonical", "prio")
+    titled = titled.with_columns(canonical=_gather(f, "tok", titled["i"])).select("i", "n", "type", "canonical", "prio")
     return pl.concat([full, titled])
 
 
 def _org_spans(f: pl.DataFrame) -> pl.DataFrame:
     """Rule-based organisations: legal forms, institution + place, club prefixes, "-ministerium" compounds."""
     lk = _lookups()
-
-    def back(col: str, k: int) -> pl.Expr:
-        return pl.col(col).shift(k).fill_null(False) if k else pl.col(col).fill_null(False)
-
-    # A legal form ends a run of up to four adjacent capitalised words before it ("Böhler Bleche GmbH").
+    # A legal form ends a run of up to four capitalised words right before it ("Böhler Bleche GmbH").
     run, ok = pl.lit(0, pl.Int32), pl.lit(True)
     for k in range(1, 5):
-        ok = ok & back("adj", k - 1) & back("word", k)
+        ok = ok & pl.col("word").shift(k).fill_null(False)
         run = run + ok.cast(pl.Int32)
-    legal = f.select("i", run=run, legal="legal").filter(pl.col("legal").fill_null(False) & (pl.col("run") > 0))
+    legal = f.select("i", run=run, legal="legal").filter(pl.col("legal") & (pl.col("run") > 0))
     legal = legal.select(i=pl.col("i") - pl.col("run").cast(pl.UInt32), n=(pl.col("run") + 1).cast(pl.Int32))
     legal = legal.with_columns(type=pl.lit(ORG), canonical=_span_text(f, legal), prio=pl.lit(PRIO_RULE, pl.Int32))
     loc1: pl.DataFrame = lk["locations_1"]  # type: ignore[assignment]
-    heads = f.filter(pl.col("inst")).select("i", head=pl.col("w").str.replace(r"e?s$", ""))
-    heads = heads.with_columns(nxt=_gather(f, "w", heads["i"] + 1), adj=_gather(f, "adj", heads["i"] + 1))
+    heads = f.filter(pl.col("inst")).select("i", head=pl.col("tok").str.replace(r"e?s$", ""))
     inst = (
-        heads.filter(pl.col("adj"))
+        heads.with_columns(nxt=_gather(f, "tok", heads["i"] + 1))
         .join(loc1, left_on="nxt", right_on="key", how="inner")
         .select("i", n=pl.lit(2, pl.Int32), type=pl.lit(ORG), canonical=pl.concat_str([pl.col("head"), pl.col("canonical")], separator=" "), prio=pl.lit(PRIO_RULE, pl.Int32))
     )
-    clubs = f.filter(pl.col("club")).select("i", "w")
+    clubs = f.filter(pl.col("club")).select("i", "tok")
     club = (
-        clubs.with_columns(nxt=_gather(f, "w", clubs["i"] + 1), adj=_gather(f, "adj", clubs["i"] + 1))
-        .filter(pl.col("adj") & pl.col("nxt").str.contains(r"^\p{Lu}\p{Ll}") & ~pl.col("nxt").is_in(lk["stop"]))
-        .select("i", n=pl.lit(2, pl.Int32), type=pl.lit(ORG), canonical=pl.concat_str([pl.col("w"), pl.col("nxt")], separator=" "), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
+        clubs.with_columns(nxt=_gather(f, "tok", clubs["i"] + 1))
+        .filter(pl.col("nxt").str.contains(r"^\p{Lu}\p{Ll}") & ~pl.col("nxt").is_in(lk["stop"]))
+        .select("i", n=pl.lit(2, pl.Int32), type=pl.lit(ORG), canonical=pl.concat_str([pl.col("tok"), pl.col("nxt")], separator=" "), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
     )
     ministry = f.filter(pl.col("ministry")).select(
-        "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("w").str.replace(r"ums$", "um"), prio=pl.lit(PRIO_RULE, pl.Int32)
+        "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("tok").str.replace(r"ums$", "um"), prio=pl.lit(PRIO_RULE, pl.Int32)
     )
     return pl.concat([legal, inst, club, ministry])
 
@@ -432,7 +399,7 @@ def _surname_mentions(f: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
     ).unique(subset=["doc", "form"], keep="first", maintain_order=True)
     taken = kept.filter((pl.col("type") == PER) | (pl.col("n") > 1)).select(idx=pl.int_ranges(pl.col("i"), pl.col("i") + pl.col("n"))).explode("idx")
     cand = f.filter(pl.col("cap") & ~pl.col("noun_ctx")).join(taken, left_on="i", right_on="idx", how="anti")
-    bare = cand.select("doc", "i", form="w")
+    bare = cand.select("doc", "i", form="tok")
     heads = cand.filter(pl.col("head").is_not_null()).select("doc", "i", form="head")
     return (
         pl.concat([bare, heads])
