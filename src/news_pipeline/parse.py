@@ -91,9 +91,15 @@ def assemble_blocks(lines: pl.DataFrame) -> pl.DataFrame:
 
 def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
     text = pl.col("text")
+    last = text.str.extract(P.LAST_WORD, 1)
+    # A block ending on a lower-case word was cut mid-sentence, unless that word is a verb that
+    # ends a clause (headings like "Wie es weitergeht"); German nouns are capitalised, so the
+    # capital of the next block's first word says nothing.
+    verb_like = last.str.ends_with("t") | last.is_in(list(P.CLAUSE_FINAL_VERBS))
+    cut_on_word = last.str.contains(r"^[a-zäöüß]") & (last.is_in(list(P.FUNCTION_WORDS)) | ~verb_like)
     return blocks.with_columns(
         text.str.contains(P.TERMINAL).alias("terminal"),
-        text.str.contains(P.OPEN_END).alias("open_end"),
+        (text.str.contains(P.OPEN_END) | cut_on_word.fill_null(False)).alias("open_end"),
         text.str.contains(P.LOWER_START).alias("lower_start"),
         text.str.count_matches(r"\S+").alias("n_words"),
     )

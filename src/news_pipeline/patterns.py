@@ -23,7 +23,9 @@ RELATED = r"^(?:Mehr zum Thema|Lesen Sie auch|Lesen Sie mehr|Das könnte Sie auc
 BOILERPLATE = (
     r"(?i)^(?:"
     r"schreibe(?:n sie)? einen kommentar|kommentar (?:schreiben|verfassen|abgeben)|kommentare?\s*(?:\(\d+\)|anzeigen|lesen)?$"
-    r"|ihre e-mail-adresse wird nicht veröffentlicht|erforderliche felder sind|name\s*\*?$|e-mail\s*\*?$|website$"
+    r"|ihre e-mail-adresse wird nicht veröffentlicht|erforderliche felder sind|name\s*\*?$|e-mail\s*\*?$|website\s*\*?$"
+    r"|kommentar\s*\*$|antworten abbrechen|kommentar abschicken|meinen namen, meine e-mail-adresse|antworten$"
+    r"|(?:startseite|home)\s*[›»>/|]|hat ihnen (?:dieser|der|unser) (?:artikel|beitrag) gefallen|drucken$|[-–]?\s*anzeige\s*[-–]?$"
     r"|(?:diesen |den )?artikel (?:teilen|drucken|merken|empfehlen|versenden)|teilen(?: sie)?(?: diesen artikel| den artikel)?(?: auf| mit| via)?\s*:|jetzt teilen|teilen$"
     r"|(?:auf )?(?:facebook|twitter|whatsapp|telegram|linkedin|pinterest|xing|e-mail|email|drucken|x)(?:\s*[|·•,/]\s*(?:facebook|twitter|x|whatsapp|telegram|linkedin|pinterest|xing|e-mail|email|drucken|teilen|mail))+\s*$"
     r"|(?:jetzt |hier )?(?:zum |für den |unseren )?newsletter|(?:melden sie sich|registrieren sie sich|abonnieren sie).{0,60}newsletter|folgen sie uns|folge uns|jetzt abonnieren|abonnieren sie"
@@ -42,7 +44,22 @@ MD_HEADING = r"^#{1,6}\s"
 
 # --- block features --------------------------------------------------------------------
 TERMINAL = r"[.!?…:;][\"“”„»«'’)\]]*$"
-OPEN_END = r"(?:^|\s)[\"„“»«(]?[a-zäöüß]\S*$|[,\-–—(/&]$"
+OPEN_END = r"[,\-–—(/&]$"
+LAST_WORD = r"([\p{L}\p{N}'’-]+)[^\p{L}\p{N}]*$"
+#: Lower-case words that cannot end a heading or a sentence: a block ending in one was cut mid-sentence.
+FUNCTION_WORDS = frozenset(
+    "der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner und oder aber sowie "
+    "doch sondern denn in im an am auf aus bei beim mit nach von vom zu zum zur für über unter vor hinter neben "
+    "zwischen durch gegen ohne um als wie dass weil wenn ob ab bis seit trotz wegen während statt sich sein seine "
+    "seinen seinem seiner ihr ihre ihren ihrem ihrer unser unsere dieser diese diesen diesem dieses jeder jede jeden "
+    "jedem alle allen mehr sehr noch nicht auch so schon nur jetzt erst bereits fast oft selbst etwa rund rund "
+    "laut gut nun zudem damit dabei dafür dazu davon daher the of and".split()
+)
+#: Lower-case verbs that end German clauses ("Was wir wissen müssen", "Wie es weitergeht").
+CLAUSE_FINAL_VERBS = frozenset(
+    "sein haben werden können müssen sollen wollen dürfen lassen bleiben gehen kommen geben stehen liegen "
+    "sind waren wurden hatten konnten mussten sollten wollten".split()
+)
 LOWER_START = r"^[\"„“»«(]?[a-zäöüß]|^[,;.:)]"
 
 # --- dateline: "Wien – ", "Moskau, Russland - ", "Washington/Moskau (APA) – " ------------------

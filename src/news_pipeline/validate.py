@@ -75,6 +75,7 @@ class RuleResult:
     doc_ids: tuple[str | None, ...] = ()  # row rules: doc_ids of the failing rows
 
     def __str__(self) -> str:
+        """``<rule name>: <words>``, like a row reason."""
         return f"{self.name}: {self.message or 'passed'}"
 
 

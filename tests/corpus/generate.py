@@ -881,11 +881,12 @@ class _Builder:
             srcs = list(dict.fromkeys(c.used_credits()))
             srcs += rng.sample([d for d in CREDIT_DOMAINS if d not in srcs], rng.randint(0, 2))
             if publisher and rng.random() < 0.2:
-                srcs.append(publisher)
-                nz.add("publisher_in_quellen")
+                srcs.append(publisher)  # a site listing itself must not count as a source
             rng.shuffle(srcs)
             if srcs and rng.random() < 0.85:
                 quellen = srcs
+                if publisher in quellen:
+                    nz.add("publisher_in_quellen")
             www = rng.random() < 0.8
             q = [f"www.{d}" if www else d for d in quellen]
             if details == "tab":
