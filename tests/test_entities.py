@@ -1,14 +1,16 @@
-"""Tests of the rule-and-gazetteer entity extraction (news_pipeline.entities).
+"""Tests of the rule-and-gazetteer entity extraction (news_pipeline.entities)."""
 
-Gold file ``tests/data/entities_gold.jsonl``: 40 articles of the 10kGNAD test split, rows drawn with
-``random.Random(20160101).sample(range(1028), 40)`` and labelled by hand from the text. Conventions: persons are named
-people (the full name as written in the article; a genitive "-s" removed); organisations include parties, companies,
-institutions, media, clubs and agencies; locations are countries, regions, places, waters and mountains. Adjectives and
-demonyms ("Wiener", "russisch", "Österreicher") are not locations; a named entity at the head of a hyphen compound
-counts ("Österreich-Schnitt" -> Österreich). ``a|b`` lists acceptable forms of one entity; a leading ``?`` marks an
-optional entity (neither rewarded nor punished), used for places nested in names ("Landesgericht Linz") and borderline
-cases (journals, events, metonymic clubs).
-"""
+# Gold file tests/data/entities_gold.jsonl, labelled by hand from the article text:
+# - split "dev": 40 articles of the 10kGNAD test split, rows random.Random(20160101).sample(range(1028), 40); used
+#   while developing the rules, so its scores are optimistic.
+# - split "holdout": 12 further articles, rows random.Random(20240612).sample(<rows not in dev>, 12), labelled after
+#   the rules were frozen and never used to tune them.
+# Conventions: persons are named people (full name as written, genitive "-s" removed); organisations include parties,
+# companies, institutions, media, clubs and agencies; locations are countries, regions, places, waters and mountains.
+# Adjectives and demonyms ("Wiener", "russisch", "Österreicher") are not locations; a named entity heading a hyphen
+# compound counts ("Österreich-Schnitt" -> Österreich). "a|b" lists acceptable forms of one entity; a leading "?"
+# marks an optional entity (neither rewarded nor punished): places nested in names ("Landesgericht Linz"), journals,
+# events, metonymic clubs, first names alone.
 
 from __future__ import annotations
 
@@ -27,11 +29,10 @@ SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpora" / "10kGNAD" / "test.csv"
 GOLD = REPO / "tests" / "data" / "entities_gold.jsonl"
 
-# Measured on the gold file (see the final report); a drop below these floors fails the suite.
+# Floors a little under the measured (precision, recall) per split; a drop below them fails the suite.
 FLOORS = {
-    "persons": (0.93, 0.90),
-    "organizations": (0.92, 0.84),
-    "locations": (0.96, 0.85),
+    "dev": {"persons": (0.95, 0.91), "organizations": (0.94, 0.86), "locations": (0.97, 0.86)},
+    "holdout": {"persons": (0.90, 0.82), "organizations": (0.88, 0.64), "locations": (0.93, 0.93)},
 }
 JUNK = {"Der", "Die", "Das", "Ein", "Eine", "Im", "Am", "Und", "Es", "Er", "Sie", "Wir", "Man", "Auch", "Aber", "Mit", "Von"}
 
@@ -117,6 +118,14 @@ def test_empty_and_null_inputs() -> None:
     assert out["locations"].to_list() == [[], [], [], ["Wien"]]
 
 
+def test_existing_entity_columns_are_replaced() -> None:
+    df = frame(body="Angela Merkel in Berlin.").with_columns(persons=pl.lit(None, pl.List(pl.String)), locations=pl.lit(["x"]))
+    out = extract_entities(df)
+    assert out.columns == ["title", "teaser", "body", "persons", "organizations", "locations"]
+    assert out.row(0, named=True)["persons"] == ["Angela Merkel"]
+    assert out.row(0, named=True)["locations"] == ["Berlin"]
+
+
 def test_all_null_teaser_column_of_null_type() -> None:
     df = pl.DataFrame({"title": ["Merkel in Wien"], "teaser": [None], "body": ["Angela Merkel traf Werner Faymann in Wien."]})
     out = extract_entities(df).row(0, named=True)
@@ -172,21 +181,23 @@ def test_score_handles_alternatives_and_optional_entities() -> None:
 
 def test_gold_file_is_well_formed() -> None:
     gold = read_gold(GOLD)
-    assert len(gold) == 40
-    assert len({g["row"] for g in gold}) == 40
+    assert [g["split"] for g in gold].count("dev") == 40
+    assert [g["split"] for g in gold].count("holdout") == 12
+    assert len({g["row"] for g in gold}) == 52
     for g in gold:
         assert set(ENTITY_COLUMNS) <= set(g)
         assert all(isinstance(e, str) and e.strip() for c in ENTITY_COLUMNS for e in g[c])
 
 
 @needs_corpus
-def test_precision_recall_on_gold_sample() -> None:
-    scores, _ = evaluate(GOLD, CORPUS)
-    print(json.dumps(scores, indent=1))
-    for etype, (p_floor, r_floor) in FLOORS.items():
+@pytest.mark.parametrize("split", ["dev", "holdout"])
+def test_precision_recall_on_gold_sample(split: str) -> None:
+    scores, _ = evaluate(GOLD, CORPUS, split)
+    print(split, json.dumps(scores, indent=1))
+    for etype, (p_floor, r_floor) in FLOORS[split].items():
         assert scores[etype]["precision"] >= p_floor, (etype, scores[etype])
         assert scores[etype]["recall"] >= r_floor, (etype, scores[etype])
-    # The targets of the task, for the record.
+    # The targets of the task.
     assert scores["persons"]["precision"] >= 0.85 and scores["persons"]["recall"] >= 0.7
     assert scores["locations"]["precision"] >= 0.9 and scores["locations"]["recall"] >= 0.8
 

@@ -112,3 +112,25 @@ def test_boilerplate_lines_are_dropped():
 
 def test_word_count():
     assert extract(f"Titel\n\n{TEASER}\n\n{P1} – 2025 „gut“.\n\n{P2}")["word_count"] == len(P1.split()) + 2 + len(P2.split())
+
+
+def test_copyright_line_names_the_publisher_and_anchor_credits_count():
+    text = (
+        f"Titel\n\n{TEASER}\n\n{P1} Wie <a href=\"https://www.n-tv.de/x\">n-tv.de</a> berichtet.\n\n{P2}\n\n"
+        "© 2025 www.donau-bote.at – Alle Rechte vorbehalten"
+    )
+    a = extract(text)
+    assert a["publisher"] == "donau-bote.at" and a["cited_sources"] == ["n-tv.de"]
+    assert a["links"] == ["https://www.n-tv.de/x"]
+    assert a["body"] == f"{P1} Wie n-tv.de berichtet.\n\n{P2}"
+
+
+def test_related_headline_keeps_its_quotes():
+    a = extract(f"Titel\n\n{TEASER}\n\n{P1}\n\n{P2}\n\nMehr zum Thema – Minister: \"Wir bleiben\"")
+    assert a["related"] == ['Minister: "Wir bleiben"']
+
+
+def test_teaser_with_a_capitalised_phrase_before_a_dash_is_no_dateline():
+    teaser = "Wegen Irreführung der Verbraucher – Kein Portal, sondern beteiligt."
+    a = extract(f"Titel\n\n{teaser}\n\n{P1}\n\n{P2}")
+    assert (a["teaser"], a["dateline"]) == (teaser, None)

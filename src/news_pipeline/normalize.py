@@ -11,6 +11,8 @@ _ENTITY = r"&(?:[A-Za-z][A-Za-z0-9]{1,9}|#[0-9]{2,7}|#[xX][0-9A-Fa-f]{2,6});"
 _BLOCK_TAG = r"(?i)<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|td|table|section|article|blockquote|header|footer)\b[^<>]*>"
 _ANY_TAG = r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>"
 _COMMENT = r"(?s)<!--.*?-->"
+# A link's text and target survive as Markdown, so credits like <a href="…">n-tv.de</a> are found later.
+_ANCHOR = r"(?is)<a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]*)[\"'][^<>]*>([^<]*)</a\s*>"
 _URL = r"https?://[^\s<>\"'()\[\]{}|\\^`]+"
 
 
@@ -53,6 +55,7 @@ def normalize_text(df: pl.DataFrame) -> pl.DataFrame:
     untagged = (
         pl.col("text")
         .str.replace_all(_COMMENT, "")
+        .str.replace_all(_ANCHOR, "[$2]($1)")
         .str.replace_all(_BLOCK_TAG, "\n")
         .str.replace_all(_ANY_TAG, "")
     )

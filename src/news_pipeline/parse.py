@@ -38,7 +38,7 @@ def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("blank"))
         .when(in_details & (starts_details | line.str.contains(P.SOURCE_LIST)))
         .then(pl.lit("details"))
-        .when(line.str.contains(P.PUBLISHER))
+        .when(line.str.contains(P.PUBLISHER) | line.str.contains(P.COPYRIGHT_PUBLISHER))
         .then(pl.lit("publisher"))
         .when(line.str.contains(P.RELATED))
         .then(pl.lit("related"))
@@ -56,9 +56,9 @@ def extract_line_fields(lines: pl.DataFrame) -> pl.DataFrame:
     """
     line, kind, key = pl.col("line"), pl.col("kind"), pl.col("detail_key")
     detail_value = line.str.extract(P.DETAIL_KEY, 2).str.strip_chars(" \t•·-")
-    publisher = P.domain_of(line.str.extract(P.PUBLISHER, 1))
+    publisher = P.domain_of(pl.coalesce(line.str.extract(P.PUBLISHER, 1), line.str.extract(P.COPYRIGHT_PUBLISHER, 1)))
     is_listed = (kind == "details") & (key.is_null() | (key == "Quellen"))
-    related = P.strip_markdown(line.str.extract(P.RELATED, 1)).str.strip_chars(" \"„“”»«")
+    related = P.strip_markdown(line.str.extract(P.RELATED, 1)).str.strip_chars()
     return lines.group_by("doc_id", maintain_order=True).agg(
         publisher.filter(kind == "publisher").first().alias("publisher"),
         detail_value.filter((kind == "details") & (key == "Vorfall")).first().alias("category"),

@@ -19,6 +19,9 @@ DETAIL_HEAD = r"^Details\s*:?$"
 DETAIL_KEY = r"^[•·*-]?\s*(Vorfall|Ort|Quellen)\s*(?:\t|:)\s*(.*)$"
 SOURCE_LIST = rf"(?i)^(?:[•·*–-]?\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*[,;]?\s*)+$"
 PUBLISHER = r"(?i)^Besuchen Sie uns (?:auf|unter)\s*:?\s*(.+)$"
+COPYRIGHT_PUBLISHER = (
+    rf"(?i)^(?:©|\(c\)|copyright)\s*(?:\d{{4}}(?:\s*[-–]\s*\d{{4}})?\s*)?((?:https?://)?(?:www\.)?{_DOMAIN})(?:$|[\s,.–-])"
+)
 RELATED = r"^(?:Mehr zum Thema|Lesen Sie auch|Lesen Sie mehr|Das könnte Sie auch interessieren)\s*[–—:-]?\s*(.+)$"
 BOILERPLATE = (
     r"(?i)^(?:"
@@ -64,7 +67,7 @@ LOWER_START = r"^[\"„“»«(]?[a-zäöüß]|^[,;.:)]"
 
 # --- dateline: "Wien – ", "Moskau, Russland - ", "Washington/Moskau (APA) – " ------------------
 _PLACE_WORD = r"[A-ZÄÖÜ][\p{L}\p{M}.'’-]*"
-_PLACE_JOINER = r"(?:am|an|der|bei|im|ob|de|del|da|do|la|le|el|upon|on|sur)"
+_PLACE_JOINER = r"(?:am|an der|an|bei|im|ob der|ob|de|del|da|do|la|le|el|upon|on|sur)"
 DATELINE = (
     rf"^({_PLACE_WORD}(?:(?:\s+|\s*/\s*|,\s+)(?:{_PLACE_WORD}|{_PLACE_JOINER})){{0,5}})"
     r"(?:\s*\([^()]{1,20}\))?\s+[–—-]\s+(\S.*)$"
@@ -72,7 +75,8 @@ DATELINE = (
 DATELINE_STOP = (
     r"(?:^|[\s/,])(?:Der|Die|Das|Ein|Eine|Einer|Es|Er|Sie|Wir|Ich|Ihr|Doch|Aber|Und|Auch|Noch|Nur|So|Wie|Was|Wer"
     r"|Wo|Wenn|Als|Mit|Nach|Bei|Für|Am|Im|In|Auf|An|Um|Von|Vor|Zu|Dieser|Diese|Dieses|Kein|Keine|Man|Hier|Dort"
-    r"|Dann|Jetzt|Heute|Gestern|Morgen|Video|Foto|Update|Live|Exklusiv|Kommentar|Analyse|Interview|Teil)(?:$|[\s/,])"
+    r"|Dann|Jetzt|Heute|Gestern|Morgen|Video|Foto|Update|Live|Exklusiv|Kommentar|Analyse|Interview|Teil"
+    r"|Wegen|Trotz|Laut|Seit|Während|Ohne|Gegen|Über|Unter|Durch|Bis|Ab|Neue|Neuer|Neues|Mehr|Viele|Alle)(?:$|[\s/,])"
 )
 
 # --- inline credits: **vienna.at**, [n-tv.de](#), [berliner-zeitung.de](https://…) ----------
