@@ -96,7 +96,8 @@ def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
     # ends a clause (headings like "Wie es weitergeht"); German nouns are capitalised, so the
     # capital of the next block's first word says nothing.
     verb_like = last.str.ends_with("t") | last.is_in(list(P.CLAUSE_FINAL_VERBS))
-    cut_on_word = last.str.contains(r"^[a-zäöüß]") & (last.is_in(list(P.FUNCTION_WORDS)) | ~verb_like)
+    function_word = last.str.to_lowercase().is_in(list(P.FUNCTION_WORDS))
+    cut_on_word = function_word | last.str.contains(r"^\d") | (last.str.contains(r"^[a-zäöüß]") & ~verb_like)
     return blocks.with_columns(
         text.str.contains(P.TERMINAL).alias("terminal"),
         (text.str.contains(P.OPEN_END) | cut_on_word.fill_null(False)).alias("open_end"),
@@ -121,15 +122,16 @@ def join_broken_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
         & nxt("text").is_not_null()
         & ~pl.col("terminal")
         & ~pl.col("md_heading")
-        & ~nxt("md_heading")
         & (
             pl.col("open_end")
             | nxt("lower_start")
-            | (pl.col("n_words") > P.MAX_HEADING_WORDS)
-            | (
-                ~nxt("terminal")
+            | (~nxt("md_heading") & (pl.col("n_words") > P.MAX_HEADING_WORDS))
+            | (  # "Offene" + "Fragen": two unfinished parts of one short heading
+                ~nxt("md_heading")
+                & ~nxt("terminal")
                 & ~nxt("open_end")
-                & (pl.col("n_words") + nxt("n_words") <= P.MAX_HEADING_WORDS)
+                & ~nxt("text").str.contains(",")
+                & (pl.col("n_words") + nxt("n_words") <= P.MAX_SPLIT_HEADING_WORDS)
                 & nxt("text").shift(-1).over("doc_id").is_not_null()
             )
         )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-MAX_HEADING_WORDS = 12
+MAX_HEADING_WORDS = 10  # an unfinished block longer than this is a cut paragraph, not a subheading
+MAX_SPLIT_HEADING_WORDS = 8
 MAX_BOILERPLATE_CHARS = 200
 
 _DOMAIN = r"(?:[a-z0-9äöü](?:[a-z0-9äöü-]*[a-z0-9äöü])?\.)+[a-z]{2,24}"
@@ -46,7 +47,8 @@ BOILERPLATE = (
 MD_HEADING = r"^#{1,6}\s"
 
 # --- block features --------------------------------------------------------------------
-TERMINAL = r"[.!?…:;][\"“”„»«'’)\]]*$"
+# end punctuation, or an agency/date signature such as "(APA, 12.2.2016)" that closes a paragraph
+TERMINAL = r"[.!?…:;][\"“”„»«'’)\]]*$|\([^()]*\d{4}\)$"
 OPEN_END = r"[,\-–—(/&]$"
 LAST_WORD = r"([\p{L}\p{N}'’-]+)[^\p{L}\p{N}]*$"
 #: Lower-case words that cannot end a heading or a sentence: a block ending in one was cut mid-sentence.
