@@ -41,9 +41,8 @@ def publish_partition(
     return result
 
 
-def _settings(raw_dir: str | None, data_dir: str | None) -> Settings:
-    overrides = {k: v for k, v in {"raw_dir": raw_dir, "data_dir": data_dir}.items() if v is not None}
-    return Settings(**overrides)
+def _settings(**overrides) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
 @flow(name="news-pipeline", persist_result=False, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -55,28 +54,28 @@ def process_articles(
     end: dt.date | None = None,
     force: bool = False,
     run_id: str | None = None,
+    lock_timeout: float | None = None,
 ) -> dict:
     """Turn the landing zone's new or changed date folders (or the given ones) into curated and quarantine Parquet."""
-    settings = _settings(raw_dir, data_dir)
+    settings = _settings(raw_dir=raw_dir, data_dir=data_dir, lock_timeout=lock_timeout)
     run_id = run_id or pipeline.new_run_id()
     started = dt.datetime.now(dt.UTC)
-    storage.clear_staging(settings, keep=run_id)
-    plans, skipped = pipeline.plan_partitions(settings, dates, start, end, force)
-    get_run_logger().info("run %s: %d partitions to process, %d unchanged", run_id, len(plans), len(skipped))
-
-    previous = None
-    finals = []
-    for plan in plans:
-        batches = [
-            process_batch.submit(settings, plan.ingest_date, run_id, i, files) for i, files in enumerate(plan.batches)
-        ]
-        # partitions publish in date order: duplicates look back at earlier partitions
-        previous = publish_partition.submit(settings, plan, run_id, batches, wait_for=[previous] if previous else None)
-        finals.append(previous)
-    results = [f.result() for f in finals]
-
-    storage.clear_staging(settings)
-    summary = report.write_run_report(settings, run_id, started, results + skipped)
+    with storage.run_lock(settings, run_id):
+        storage.clear_staging(settings, keep=run_id)
+        plans, skipped = pipeline.plan_partitions(settings, dates, start, end, force)
+        get_run_logger().info("run %s: %d partitions to process, %d unchanged", run_id, len(plans), len(skipped))
+        previous = None
+        finals = []
+        for plan in plans:
+            batches = [
+                process_batch.submit(settings, plan.ingest_date, run_id, i, files) for i, files in enumerate(plan.batches)
+            ]
+            # partitions publish in date order: duplicates look back at earlier partitions
+            previous = publish_partition.submit(settings, plan, run_id, batches, wait_for=[previous] if previous else None)
+            finals.append(previous)
+        results = [f.result() for f in finals]
+        storage.clear_staging(settings)
+        summary = report.write_run_report(settings, run_id, started, results + skipped)
     create_markdown_artifact(key="news-pipeline-run", markdown=report.to_markdown(summary), description=f"run {run_id}")
     failed = summary["failed_partitions"]
     if failed:

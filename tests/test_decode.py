@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 
 import polars as pl
 import pytest
@@ -50,17 +51,18 @@ def test_read_file_failures(tmp_path):
     }
     for name, (data, reason) in cases.items():
         (tmp_path / name).write_bytes(data)
-        text, encoding, error = read_file(bytes(tmp_path / name), max_bytes=1000)
+        text, encoding, error, _ = read_file(bytes(tmp_path / name), max_bytes=1000)
         assert text is None and encoding is None
         assert reason in error, (name, error)
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
-    assert "cannot be read" in read_file(bytes(tmp_path / "loop"), 1000)[2]
+    assert "cannot be read" in read_file(bytes(tmp_path / "loop"), 1000).error
 
 
 def test_gzip_and_crlf(tmp_path):
     path = tmp_path / "a.txt.gz"
     path.write_bytes(gzip.compress(TEXT.replace(" ", "\r\n", 1).encode("cp1252")))
-    text, encoding, error = read_file(bytes(path), 10_000)
+    text, encoding, error, sha = read_file(bytes(path), 10_000)
+    assert sha == hashlib.sha256(path.read_bytes()).hexdigest()
     assert error is None and encoding == "gzip+cp1252" and text.startswith("Größere\r\nÄnderungen")
 
 
@@ -69,5 +71,5 @@ def test_mojibake_is_repaired_and_noted(tmp_path):
     (tmp_path / "m.txt").write_bytes(mojibake)
     (tmp_path / "ok.txt").write_bytes(TEXT.encode())
     out = read_batch([bytes(tmp_path / "ok.txt"), bytes(tmp_path / "m.txt")], ["ok", "m"], 10_000)
-    assert out.rows() == [("ok", TEXT, "utf-8", None), ("m", TEXT, "utf-8+mojibake-repaired", None)]
+    assert out.drop("raw_sha256").rows() == [("ok", TEXT, "utf-8", None), ("m", TEXT, "utf-8+mojibake-repaired", None)]
     assert out.schema["raw_text"] == pl.String

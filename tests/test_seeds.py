@@ -16,7 +16,7 @@ from news_pipeline.language import detect_language
 def seeds(seed_paths: list[Path]) -> dict[str, dict]:
     rows = []
     for path in seed_paths:
-        text, encoding, error = read_file(bytes(path), 10_000_000)
+        text, encoding, error, _ = read_file(bytes(path), 10_000_000)
         assert error is None
         rows.append({"doc_id": path.name[:3], "raw_text": text, "encoding": encoding})
     out = extract_articles(pl.DataFrame(rows)).pipe(detect_language)

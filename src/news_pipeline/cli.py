@@ -33,6 +33,9 @@ DataDir = Annotated[
     Optional[Path], typer.Option("--data-dir", help="Where curated/, quarantine/, reports/ and state/ go. [env: NEWS_PIPELINE_DATA_DIR; default: data]", show_default=False)
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
+Wait = Annotated[
+    float, typer.Option("--wait", help="Seconds to wait when another run is writing to the same data folder.", min=0)
+]
 
 
 def configure_runtime(verbose: bool) -> None:
@@ -94,6 +97,7 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
 
     from news_pipeline.pipeline import new_run_id
     from news_pipeline.report import reports_dir
+    from news_pipeline.storage import RunLockBusy
 
     run_id = new_run_id()
     flow = process_articles.with_options(
@@ -105,8 +109,8 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
     except DataQualityGateError as exc:
         _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
         _fail(str(exc), code=1)
-    except LandingZoneError as exc:
-        _fail(str(exc))
+    except (LandingZoneError, RunLockBusy) as exc:
+        _fail(str(exc), code=2 if isinstance(exc, LandingZoneError) else 1)
     except Exception as exc:  # noqa: BLE001 - one readable line, the traceback only with --verbose
         if verbose:
             raise
@@ -127,6 +131,7 @@ def run(
     data_dir: DataDir = None,
     date: Annotated[Optional[list[str]], typer.Option("--date", help="Only this date folder (YYYY-MM-DD); repeatable.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Reprocess the chosen folders even if unchanged.")] = False,
+    wait: Wait = 0,
     verbose: Verbose = False,
 ) -> None:
     """Process the date folders with new or changed files (all, or those given with --date)."""
@@ -136,7 +141,7 @@ def run(
         select_partitions(settings.raw_dir, dates)
     except LandingZoneError as exc:
         _fail(str(exc))
-    _run_flow(settings, verbose, dates=dates, force=force)
+    _run_flow(settings, verbose, dates=dates, force=force, lock_timeout=wait)
 
 
 @app.command()
@@ -145,6 +150,7 @@ def backfill(
     end: Annotated[str, typer.Option("--end", help="Last date of the range, inclusive (YYYY-MM-DD).", show_default=False)],
     raw_dir: RawDir = None,
     data_dir: DataDir = None,
+    wait: Wait = 0,
     verbose: Verbose = False,
 ) -> None:
     """Reprocess every date folder of an inclusive range from scratch; other partitions stay untouched."""
@@ -155,7 +161,7 @@ def backfill(
             raise LandingZoneError(f"no date folders between {first} and {last} in {settings.raw_dir}")
     except LandingZoneError as exc:
         _fail(str(exc))
-    _run_flow(settings, verbose, start=first, end=last, force=True)
+    _run_flow(settings, verbose, start=first, end=last, force=True, lock_timeout=wait)
 
 
 @app.command()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import hashlib
 import os
 import zlib
+from typing import NamedTuple
 
 import ftfy
 import polars as pl
@@ -66,18 +68,28 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         ) from None
 
 
-def read_file(abs_path: bytes, max_bytes: int) -> tuple[str | None, str | None, str | None]:
-    """``(text, encoding, error)`` for one raw file; exactly one of text and error is set."""
+class RawFile(NamedTuple):
+    """One raw file read: exactly one of ``text`` and ``error`` is set; ``sha256`` is of the bytes on disk."""
+
+    text: str | None
+    encoding: str | None
+    error: str | None
+    sha256: str | None = None
+
+
+def read_file(abs_path: bytes, max_bytes: int) -> RawFile:
+    """Read and decode one raw file, or say in words why it cannot be."""
     try:
         if os.path.isdir(abs_path):
-            return None, None, "is a link to a folder, not a file"
+            return RawFile(None, None, "is a link to a folder, not a file")
         size = os.path.getsize(abs_path)
         if size > max_bytes:
-            return None, None, f"is {size:,} bytes, larger than the {max_bytes:,}-byte limit for one article"
+            return RawFile(None, None, f"is {size:,} bytes, larger than the {max_bytes:,}-byte limit for one article")
         with open(abs_path, "rb") as fh:
             data = fh.read()
     except OSError as err:
-        return None, None, f"cannot be read ({err.strerror or err})"
+        return RawFile(None, None, f"cannot be read ({err.strerror or err})")
+    digest = hashlib.sha256(data).hexdigest()
     compressed = data[:2] == b"\x1f\x8b"
     try:
         if compressed:
@@ -85,20 +97,23 @@ def read_file(abs_path: bytes, max_bytes: int) -> tuple[str | None, str | None, 
             if len(data) > max_bytes:
                 raise ValueError(f"decompresses to more than the {max_bytes:,}-byte limit")
         if not data.strip():
-            return None, None, "is empty" if not data else "contains only whitespace"
+            return RawFile(None, None, "is empty" if not data else "contains only whitespace", digest)
         text, encoding = decode_bytes(data)
     except ValueError as err:
-        return None, None, str(err)
-    return text, (f"gzip+{encoding}" if compressed else encoding), None
+        return RawFile(None, None, str(err), digest)
+    return RawFile(text, f"gzip+{encoding}" if compressed else encoding, None, digest)
 
 
 def read_batch(abs_paths: list[bytes], source_paths: list[str], max_bytes: int) -> pl.DataFrame:
-    """Read and decode a batch of raw files: ``source_path``, ``raw_text``, ``encoding``, ``read_error``."""
+    """Read and decode a batch of raw files: ``source_path``, ``raw_text``, ``encoding``, ``read_error``, ``raw_sha256``."""
     # One Python call per file is the floor here: each file is its own read() and decode().
-    texts, encodings, errors = zip(*(read_file(p, max_bytes) for p in abs_paths)) if abs_paths else ((), (), ())
+    files = [read_file(p, max_bytes) for p in abs_paths]
+    columns = list(zip(*files)) if files else [(), (), (), ()]
     return pl.DataFrame(
-        {"source_path": source_paths, "raw_text": list(texts), "encoding": list(encodings), "read_error": list(errors)},
-        schema={"source_path": pl.String, "raw_text": pl.String, "encoding": pl.String, "read_error": pl.String},
+        {"source_path": source_paths, "raw_text": list(columns[0]), "encoding": list(columns[1]),
+         "read_error": list(columns[2]), "raw_sha256": list(columns[3])},  # fmt: skip
+        schema={"source_path": pl.String, "raw_text": pl.String, "encoding": pl.String, "read_error": pl.String,
+                "raw_sha256": pl.String},  # fmt: skip
     ).pipe(repair_mojibake)
 
 

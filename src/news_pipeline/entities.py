@@ -47,6 +47,11 @@ TITLE_RE = (
     r"|historiker|historikerin|ökonom|ökonomin|leiter|leiterin|torhüter|stürmer|verteidiger|tormann|spieler|spielerin|herr|herrn|frau"
     r"|landesrat|landesrätin|stadtrat|stadträtin|klubobmann|staatssekretär|staatssekretärin|generalsekretär|generalsekretärin)$"
 )
+# An abbreviation before a role ("AFBÖ-Präsident", "LLI-Chef").
+ROLE_COMPOUND_RE = (
+    r"^[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{1,6}-(?i:\p{L}*(?:" + TITLE_RE.removeprefix("(?i)(?:").removesuffix(")$")
+    + r"|experte|expertin|mitarbeiter|mitarbeiterin|vorstand|boss|führung))$"
+)
 # Legal forms that end a company name ("Böhler Bleche GmbH"); the first group is dropped from the canonical form
 # when the bare name is known ("Casinos Austria AG" -> "Casinos Austria").
 LEGAL_DROP = ["AG", "GmbH", "SE", "KG", "OG", "Inc", "Ltd", "Corp", "plc", "SA", "NV"]
@@ -178,6 +183,7 @@ def _lookups() -> dict[str, object]:
     one = gaz.filter(pl.col("n") == 1)
     return {
         "heads": gaz["key"].str.extract(r"^(\S+)", 1).unique().implode(),
+        "multi_heads": gaz.filter(pl.col("n") > 1)["key"].str.extract(r"^(\S+)", 1).unique().implode(),
         "single_entities": one.filter(pl.col("type") != PER)["key"].implode(),
         "single_locations": one.filter(pl.col("type") == LOC)["key"].implode(),
         "locations_1": one.filter(pl.col("type") == LOC).select("key", "canonical"),
@@ -228,6 +234,7 @@ def _vocabulary(words: pl.Series) -> pl.DataFrame:
     known_first = w.is_in(lk["first"]) | folded.is_in(lk["first"]).fill_null(False) | parts_first.fill_null(False)
     cap = w.str.contains(r"^\p{Lu}")
     title = w.str.contains(TITLE_RE) & cap
+    head = pl.when(hyphen).then(w.str.extract(r"^((?:Ex-|Anti-|Pro-)?[^-]+)-", 1).str.replace(r"^(?:Ex|Anti|Pro)-", ""))
     features = {
         "cap": cap,
         # A first name that is also a known place or organisation ("Paris", "Magna", "Iran") does not start a name.
@@ -247,17 +254,14 @@ def _vocabulary(words: pl.Series) -> pl.DataFrame:
         "patronymic": w.str.contains(r"^\p{Lu}\p{Ll}+(?:owitsch|ewitsch|jewitsch|itsch|owna|ewna|jewna|itschna)$"),
         # Endings of German abstract nouns, which follow job titles as objects ("dem Finanzminister Zynismus vorwerfen").
         "nounish": w.str.contains(r"(?:ung|heit|keit|schaft|tion|tät|nis|ismus|ment|tum|gang|zugang|ziel|zahl|recht|geld|zeit|werk)$"),
-        # Abbreviations that may name an organisation ("AFBÖ", "HTT"), unless known as something else.
-        "acro": w.str.contains(r"^[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{1,6}$") & w.str.contains(r"[A-ZÄÖÜ].*[A-ZÄÖÜ]") & ~stop & ~entity & ~w.is_in(lk["non_org"]),
+        # Abbreviations (two or more capitals) that may name an organisation ("AFBÖ", "HTT"), unless known as something else.
+        "acro": w.str.contains(r"^[A-ZÄÖÜ][0-9&]*[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{0,5}$") & ~stop & ~entity & ~w.is_in(lk["non_org"]),
         # "AFBÖ-Präsident", "LLI-Chef": an abbreviation before a role names the organisation.
-        "acro_role": w.str.contains(r"^[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{1,6}-\p{Lu}?\p{Ll}")
-        & w.str.contains(r"-(?:[\p{L}]*(?:" + TITLE_RE.removeprefix("(?i)(?:").removesuffix(")$") + r"|experte|expertin|mitarbeiter|mitarbeiterin|vorstand|boss|direktor|führung))$")
-        & ~w.str.extract(r"^([^-]+)-", 1).is_in(lk["non_org"]).fill_null(False)
-        & ~w.str.extract(r"^([^-]+)-", 1).is_in(lk["single_entities"]).fill_null(False),
+        "acro_role": w.str.contains(ROLE_COMPOUND_RE) & ~head.is_in(lk["non_org"]).fill_null(False) & ~head.is_in(lk["single_entities"]).fill_null(False),
     }
     mask = pl.sum_horizontal([features[name].fill_null(False).cast(pl.UInt32) * (1 << k) for k, name in enumerate(WORD_FEATURES)])
-    head = pl.when(hyphen).then(w.str.extract(r"^((?:Ex-|Anti-|Pro-)?[^-]+)-", 1).str.replace(r"^(?:Ex|Anti|Pro)-", ""))
-    return v.select("h", head=head, m=mask)
+    # Lazy, so that sub-expressions shared by several features are computed once.
+    return v.lazy().select("h", head=head, m=mask).collect()
 
 
 def _flags(toks: pl.DataFrame) -> pl.DataFrame:
@@ -307,14 +311,17 @@ def _gazetteer_spans(f: pl.DataFrame) -> pl.DataFrame:
     gaz = gazetteer()
     max_n: int = lk["max_n"]  # type: ignore[assignment]
     cand = f.filter(pl.col("gaz_head")).select("i", "tok")
-    frame = cand.with_columns(**{f"t{k}": _gather(f, "tok", cand["i"] + k) for k in range(1, max_n)})
-    key_exprs = [pl.col("tok").alias("k1")] + [
+    # One-token entries by a plain join; longer keys are built only where some multi-token entry starts.
+    one = cand.join(gaz.filter(pl.col("n") == 1), left_on="tok", right_on="key", how="inner").select("i", "n", "type", "canonical", "prio")
+    multi = cand.filter(pl.col("tok").is_in(lk["multi_heads"]))
+    frame = multi.with_columns(**{f"t{k}": _gather(f, "tok", multi["i"] + k) for k in range(1, max_n)})
+    key_exprs = [
         pl.concat_str([pl.col("tok"), *[pl.col(f"t{k}") for k in range(1, n)]], separator=" ").alias(f"k{n}") for n in range(2, max_n + 1)
     ]
     long = (
         frame.select("i", *key_exprs)
         .unpivot(index="i", variable_name="nk", value_name="key")
-        .join(gaz, on="key", how="inner")
+        .join(gaz.filter(pl.col("n") > 1), on="key", how="inner")
         .select("i", "n", "type", "canonical", "prio")
     )
     single: pl.DataFrame = lk["single"]  # type: ignore[assignment]
@@ -324,7 +331,7 @@ def _gazetteer_spans(f: pl.DataFrame) -> pl.DataFrame:
         .join(single, on="key", how="inner")
         .select("i", n=pl.lit(1, pl.Int32), type="type", canonical="canonical", prio=pl.lit(PRIO_GAZ + 2, pl.Int32))
     )
-    return pl.concat([long, compound])
+    return pl.concat([one, long, compound])
 
 
 def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
@@ -406,13 +413,11 @@ def _org_spans(f: pl.DataFrame) -> pl.DataFrame:
         "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("tok").str.replace(r"ums$", "um"), prio=pl.lit(PRIO_RULE, pl.Int32)
     )
     # "(HTT)", "(LLI)": an abbreviation alone in parentheses; "AFBÖ-Präsident": one before a role.
-    paren = f.select(
-        "i",
-        ok=pl.col("acro")
-        & pl.col("tok").shift(1).str.contains(r"\($").fill_null(False)
-        & pl.col("tok").shift(-1).str.contains(r"^[)/]").fill_null(False),
-    ).filter(pl.col("ok"))
-    paren = paren.select("i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=_gather(f, "tok", paren["i"]), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
+    acro = f.filter(pl.col("acro")).select("i", "tok")
+    acro = acro.with_columns(before=_gather(f, "tok", acro["i"] - 1), after=_gather(f, "tok", acro["i"] + 1))
+    paren = acro.filter(pl.col("before").str.ends_with("(") & pl.col("after").str.contains(r"^[)/]")).select(
+        "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical="tok", prio=pl.lit(PRIO_RULE + 1, pl.Int32)
+    )
     role = f.filter(pl.col("acro_role")).select(
         "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("tok").str.extract(r"^([^-]+)-", 1), prio=pl.lit(PRIO_RULE + 1, pl.Int32)
     )

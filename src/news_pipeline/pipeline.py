@@ -7,7 +7,6 @@ paths and small result records travel; the article text stays in staged Parquet 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -18,25 +17,25 @@ import polars_hash  # noqa: F401  (registers the .chash namespace)
 import pyarrow.parquet as pq
 
 from news_pipeline import dedup, schema, storage
-from news_pipeline.decode import read_batch
-from news_pipeline.discover import Partition, list_files, select_partitions
+from news_pipeline.decode import read_batch, read_file
+from news_pipeline.discover import list_files, select_partitions
 from news_pipeline.entities import extract_entities
 from news_pipeline.extract import extract_articles
 from news_pipeline.language import detect_language
 from news_pipeline.settings import Settings
 
 _STAGED_META = ["doc_id", "source_path", "reasons", "title", "body_chars", "word_count", "language", "encoding",
-                "content_hash", "minhash", "cited_sources", "links"]  # fmt: skip
+                "content_hash", "minhash", "cited_sources", "links", "size", "mtime_ns", "raw_sha256"]  # fmt: skip
 
 
 @dataclass
 class PartitionPlan:
-    """One date folder to process, its files split into batches."""
+    """One date folder to process, its files split into batches of (source_path, absolute path, size, mtime)."""
 
     ingest_date: dt.date
     n_files: int
-    fingerprint: str
-    batches: list[list[tuple[str, bytes]]]  # (source_path, absolute path) per file
+    batches: list[list[tuple[str, bytes, int | None, int | None]]]
+    reason: str = ""  # why it is processed: new, changed, forced, ...
 
 
 @dataclass
@@ -78,12 +77,43 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def _fingerprint(files: pl.DataFrame) -> str:
-    """Changes when a file of the partition is added, removed, resized or touched."""
-    digest = hashlib.sha256()
-    for path, size, mtime in files.select("source_path", "size", "mtime_ns").iter_rows():
-        digest.update(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+def _committed_run(settings: Settings, day: dt.date) -> str | None:
+    """The run whose publish of ``day`` completed: the manifest and every partition file agree on it."""
+    manifest = storage.read_manifest(settings, day)
+    run_id = manifest.get("run_id") if manifest else None
+    if not run_id:
+        return None
+    files = [storage.partition_file(root, day) for root in storage.partition_roots(settings)]
+    return run_id if all(storage.file_run_id(f) == run_id for f in files) else None
+
+
+def _change(settings: Settings, day: dt.date, files: pl.DataFrame) -> str | None:
+    """Why a partition must be processed (``new``, ``changed: ...``, ``incomplete``), or None if unchanged.
+
+    Paths, sizes and mtimes are compared with the ledger; files whose size or mtime moved are
+    hashed, so a touched but identical file does not trigger reprocessing.
+    """
+    ledger_file = storage.partition_file(storage.ledger_root(settings), day)
+    if not ledger_file.exists() and storage.read_manifest(settings, day) is None:
+        return "new"
+    if _committed_run(settings, day) is None:
+        return "incomplete: the last publish did not finish"
+    ledger = pl.read_parquet(ledger_file, columns=["source_path", "size", "mtime_ns", "raw_sha256"])
+    now = files.select("source_path", "size", "mtime_ns", "abs_path")
+    added = now.join(ledger, on="source_path", how="anti").height
+    removed = ledger.join(now, on="source_path", how="anti").height
+    if added or removed:
+        return f"changed: {added} new, {removed} removed files"
+    moved = now.join(ledger, on="source_path", suffix="_ledger").filter(
+        (pl.col("size") != pl.col("size_ledger")).fill_null(True)
+        | (pl.col("mtime_ns") != pl.col("mtime_ns_ledger")).fill_null(True)
+    )
+    # only files whose size or mtime moved are read again, to compare their bytes
+    edited = sum(
+        read_file(abs_path, settings.max_file_bytes).sha256 != sha
+        for abs_path, sha in moved.select("abs_path", "raw_sha256").iter_rows()
+    )
+    return f"changed: {edited} edited files" if edited else None
 
 
 def plan_partitions(
@@ -97,21 +127,14 @@ def plan_partitions(
     todo, skipped = [], []
     for part in select_partitions(settings.raw_dir, dates, start, end):
         files = list_files(settings.raw_dir, part)
-        fingerprint = _fingerprint(files)
-        manifest = storage.read_manifest(settings, part.ingest_date)
-        if not force and manifest and manifest.get("fingerprint") == fingerprint and _outputs_exist(settings, part):
+        reason = "forced" if force else _change(settings, part.ingest_date, files)
+        if reason is None:
             skipped.append(PartitionResult(part.ingest_date, n_files=files.height, skipped=True))
             continue
-        pairs = list(zip(files["source_path"].to_list(), files["abs_path"].to_list()))
-        batches = [pairs[i : i + settings.batch_size] for i in range(0, len(pairs), settings.batch_size)] or [[]]
-        todo.append(PartitionPlan(part.ingest_date, files.height, fingerprint, batches))
+        rows = list(files.select("source_path", "abs_path", "size", "mtime_ns").iter_rows())
+        batches = [rows[i : i + settings.batch_size] for i in range(0, len(rows), settings.batch_size)] or [[]]
+        todo.append(PartitionPlan(part.ingest_date, files.height, batches, reason))
     return todo, skipped
-
-
-def _outputs_exist(settings: Settings, part: Partition) -> bool:
-    return all(
-        storage.partition_file(root, part.ingest_date).exists() for root in (settings.curated_dir, settings.quarantine_dir)
-    )
 
 
 def _early_reasons(settings: Settings) -> pl.Expr:
@@ -138,13 +161,14 @@ def doc_ids(source_path: pl.Expr) -> pl.Expr:
     return source_path.chash.sha2_256().str.slice(0, 20)
 
 
-def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int,
-                  files: list[tuple[str, bytes]]) -> BatchResult:  # fmt: skip
+def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int, files: list[tuple]) -> BatchResult:
     """Read, decode, clean and extract one batch of raw files into a staged Parquet file."""
     started = time.perf_counter()
-    source_paths = [p for p, _ in files]
-    raw = read_batch([a for _, a in files], source_paths, settings.max_file_bytes).with_columns(
-        doc_ids(pl.col("source_path")).alias("doc_id")
+    source_paths, abs_paths, sizes, mtimes = (list(c) for c in zip(*files)) if files else ([], [], [], [])
+    raw = read_batch(abs_paths, source_paths, settings.max_file_bytes).with_columns(
+        doc_ids(pl.col("source_path")).alias("doc_id"),
+        pl.Series("size", sizes, dtype=pl.Int64),
+        pl.Series("mtime_ns", mtimes, dtype=pl.Int64),
     )
     readable = raw.filter(pl.col("raw_text").is_not_null())
     articles = extract_articles(readable.select("doc_id", "raw_text"))
@@ -238,24 +262,30 @@ def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, bat
 
     scratch = storage.staging_dir(settings, run_id) / day.isoformat()
     signatures = ok.select("doc_id", "source_path", "content_hash", "story_id", "minhash").to_arrow()
-    outputs = [
-        (settings.quarantine_dir, quarantine_tables(), schema.QUARANTINE),
-        (settings.curated_dir, curated_tables(), schema.CURATED),
-        (storage.signatures_root(settings), [signatures], signatures.schema),
-    ]
+    ledger = (
+        meta.select("source_path", "doc_id", "size", "mtime_ns", "raw_sha256")
+        .join(reasons.select("doc_id", pl.lit("quarantine").alias("outcome")), on="doc_id", how="left")
+        .with_columns(pl.col("outcome").fill_null("curated"), run, pl.lit(dt.datetime.now(dt.UTC)).alias("processed_at"))
+        .to_arrow()
+    )
+    outputs = {
+        settings.quarantine_dir: (quarantine_tables(), schema.QUARANTINE),
+        settings.curated_dir: (curated_tables(), schema.CURATED),
+        storage.signatures_root(settings): ([signatures], signatures.schema),
+        storage.ledger_root(settings): ([ledger], ledger.schema),
+    }
     written = []
-    for root, tables, table_schema in outputs:
+    for root in storage.partition_roots(settings):
+        tables, table_schema = outputs[root]
         tmp = scratch / f"publish-{root.parent.name}-{root.name}.parquet"
-        storage.write_parquet(tables, table_schema, tmp)
+        storage.write_parquet(tables, table_schema, tmp, run_id=run_id)
         written.append((tmp, storage.partition_file(root, day)))
-    for tmp, final in written:  # all three are complete on disk before any becomes visible
+    for tmp, final in written:  # all are complete on disk before any becomes visible
         storage.publish_file(tmp, final)
     result.published = True
     result.seconds = time.perf_counter() - started
-    storage.write_manifest(
-        settings, day, {"fingerprint": plan.fingerprint, "run_id": run_id, "published": dt.datetime.now(dt.UTC)}
-        | result.to_dict(),
-    )
+    # the commit point: a partition counts as published only when the manifest names this run
+    storage.write_manifest(settings, day, {"run_id": run_id, "published": dt.datetime.now(dt.UTC)} | result.to_dict())
     return result
 
 

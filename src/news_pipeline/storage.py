@@ -12,16 +12,20 @@ import datetime as dt
 import json
 import os
 import shutil
+import socket
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from news_pipeline.settings import Settings
 
 PART_FILE = "part-0.parquet"
+RUN_ID_KEY = b"news_pipeline.run_id"
 _WRITE_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
 
 
@@ -38,6 +42,24 @@ def partition_file(root: Path, ingest_date: dt.date) -> Path:
 def staging_dir(settings: Settings, run_id: str) -> Path:
     """Scratch space of one run, outside every dataset root."""
     return settings.state_dir / "staging" / run_id
+
+
+def ledger_root(settings: Settings) -> Path:
+    """Per-partition record of every raw file processed: path, size, mtime, SHA-256, outcome, run."""
+    return settings.state_dir / "ledger"
+
+
+def partition_roots(settings: Settings) -> list[Path]:
+    """Every root that holds one file per partition, all replaced together when a partition is published."""
+    return [settings.quarantine_dir, settings.curated_dir, signatures_root(settings), ledger_root(settings)]
+
+
+def file_run_id(path: Path) -> str | None:
+    """The run that wrote a partition file (from its metadata), or None if it is missing or unreadable."""
+    try:
+        return (pq.read_schema(path).metadata or {}).get(RUN_ID_KEY, b"").decode() or None
+    except (OSError, pa.ArrowException):
+        return None
 
 
 def signatures_root(settings: Settings) -> Path:
@@ -58,11 +80,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_parquet(tables: Iterable[pa.Table], schema: pa.Schema, path: Path, row_group_size: int = 50_000) -> int:
-    """Write batches to one zstd Parquet file with exactly ``schema``, fsync it, return the row count."""
+def write_parquet(
+    tables: Iterable[pa.Table], schema: pa.Schema, path: Path, run_id: str | None = None, row_group_size: int = 50_000
+) -> int:
+    """Write batches to one zstd Parquet file with exactly ``schema``, fsync it, return the row count.
+
+    ``run_id`` goes into the file's key-value metadata, so a partition's files can be checked to
+    come from the same (completed) run without reading any rows.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
-    with pq.ParquetWriter(path, schema, **_WRITE_OPTIONS) as writer:
+    file_schema = schema.with_metadata({**(schema.metadata or {}), RUN_ID_KEY: run_id or ""})
+    with pq.ParquetWriter(path, file_schema, **_WRITE_OPTIONS) as writer:
         for table in tables:
             writer.write_table(table.cast(schema), row_group_size=row_group_size)
             rows += table.num_rows
@@ -126,3 +155,35 @@ def clear_staging(settings: Settings, keep: str | None = None) -> None:
         for entry in root.iterdir():
             if entry.name != keep:
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+class RunLockBusy(RuntimeError):
+    """Another run holds the data folder."""
+
+
+@contextmanager
+def run_lock(settings: Settings, run_id: str):
+    """Hold the data folder for one run; a second run waits ``lock_timeout`` seconds, then gives up clearly."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.state_dir / "run.lock"
+    holder = settings.state_dir / "run.lock.json"
+    lock = FileLock(path, timeout=settings.lock_timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            info = json.loads(holder.read_text())
+            who = f"run {info['run_id']} (pid {info['pid']} on {info['host']}, started {info['started']})"
+        except (OSError, ValueError, KeyError):
+            who = "another run"
+        waited = f" after waiting {settings.lock_timeout:g} s" if settings.lock_timeout else ""
+        raise RunLockBusy(
+            f"{who} is writing to {settings.data_dir}; gave up{waited} (use --wait SECONDS to wait for it)"
+        ) from None
+    try:
+        holder.write_text(json.dumps({"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+                                      "started": dt.datetime.now(dt.UTC).isoformat()}))  # fmt: skip
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,9 @@ class ArticleValidation:
     results: list[RuleResult]
     summary: dict[str, Any]  # the one-row partition summary the partition rules saw
     seconds: float
+    # The raw GX ExpectationSuiteValidationResults (row suite, partition suite), for Data Docs;
+    # see news_pipeline.datadocs.save_validation.
+    gx_results: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def publishable(self) -> bool:
@@ -213,8 +216,8 @@ def _to_pandas(frame: pl.DataFrame) -> Any:
     return pdf
 
 
-def _run(frame: pl.DataFrame, suite: Any, params: dict[str, Any], result_format: Any) -> list:
-    """Validate a Polars frame with GX; the results of every expectation."""
+def _run(frame: pl.DataFrame, suite: Any, params: dict[str, Any], result_format: Any) -> Any:
+    """Validate a Polars frame with GX; the ExpectationSuiteValidationResult (``.results``: one per expectation)."""
     pdf = _to_pandas(frame)
     with _GX_LOCK:
         batch = _batch_definition().get_batch(batch_parameters={"dataframe": pdf})
@@ -224,7 +227,7 @@ def _run(frame: pl.DataFrame, suite: Any, params: dict[str, Any], result_format:
         if info.get("raised_exception"):  # a broken rule must stop the run, not pass or fail rows
             rule = r.expectation_config.meta.get("rule")
             raise RuntimeError(f"rule {rule} could not run: {info.get('exception_message')}")
-    return results.results
+    return results
 
 
 def _limits(kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -267,7 +270,8 @@ def validate_articles(
     rows: list[int] = []
     texts: list[str] = []
     frame = _row_frame(df)
-    for r in _in_suite_order(suites["row"], _run(frame, suites["row"], params, _ROW_FORMAT)):
+    row_run = _run(frame, suites["row"], params, _ROW_FORMAT)
+    for r in _in_suite_order(suites["row"], row_run.results):
         cfg, meta = r.expectation_config, r.expectation_config.meta
         row_nrs = [i for hit in r.result.get("unexpected_index_list") or [] for i in hit["row_nr"]]
         values = frame[cfg.kwargs["column"]].gather(row_nrs).to_list()
@@ -291,7 +295,8 @@ def validate_articles(
 
     passed = pl.repeat(True, df.height, eager=True).scatter(row_reasons["row_nr"], False)
     summary = _summary(df, passed, n_files)
-    for r in _in_suite_order(suites["partition"], _run(pl.DataFrame([summary]), suites["partition"], params, "SUMMARY")):
+    partition_run = _run(pl.DataFrame([summary]), suites["partition"], params, "SUMMARY")
+    for r in _in_suite_order(suites["partition"], partition_run.results):
         observed = r.result.get("observed_value")
         observed = observed.item() if hasattr(observed, "item") else observed  # a numpy scalar
         words = {**summary, **_limits(r.expectation_config.kwargs), "value": observed}
@@ -305,4 +310,5 @@ def validate_articles(
         results=results,
         summary=summary,
         seconds=time.perf_counter() - start,
+        gx_results=(row_run, partition_run),
     )
