@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := 3.11
 
-.PHONY: all setup run test bench clean
+.PHONY: all setup browser run test bench clean
 
 all: run
 
@@ -25,7 +25,13 @@ setup: .venv/.synced
 run: setup
 	$(UV) run --frozen news-pipeline run
 
-test: setup
+# Debian's Chromium renders the Data Docs in a test; installed when missing and we may (root with apt-get).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "note: chromium not installed; the Data Docs browser test will be skipped"
+
+test: setup browser
 	$(UV) run --frozen pytest
 
 bench: setup

@@ -8,27 +8,54 @@ from __future__ import annotations
 
 import datetime as dt
 
+from zoneinfo import ZoneInfo
+
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from news_pipeline import pipeline, report, storage
+from news_pipeline import pipeline, progress, report, storage
 from news_pipeline.settings import Settings
 
 _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+def _transient(task, task_run, state) -> bool:
+    """Retry only what may pass on a second try: I/O errors (a flaky mount, an object store hiccup)."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except BaseException:  # noqa: BLE001 - any other failure is a bug or bad data: retrying repeats it
+        return False
+    return False
+
+
+def task_runner_for(settings: Settings):
+    """Threads on this machine, or Dask (a cluster at ``dask_address`` or a temporary local one)."""
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1, "processes": True,
+                                              "dashboard_address": None})  # fmt: skip
+    return ThreadPoolTaskRunner(max_workers=settings.workers)
 
 
 class DataQualityGateError(RuntimeError):
     """A partition failed an error-severity rule and was not published."""
 
 
-@task(name="process-batch", **_TASK_OPTIONS)
+@task(name="process-batch", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient, **_TASK_OPTIONS)
 def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int, files: list) -> pipeline.BatchResult:
     return pipeline.process_batch(settings, ingest_date, run_id, batch_no, files)
 
 
-@task(name="publish-partition", **_TASK_OPTIONS)
+@task(name="publish-partition", retries=1, retry_delay_seconds=2, retry_condition_fn=_transient, **_TASK_OPTIONS)
 def publish_partition(
     settings: Settings, plan: pipeline.PartitionPlan, run_id: str, batches: list[pipeline.BatchResult]
 ) -> pipeline.PartitionResult:
@@ -45,6 +72,14 @@ def _settings(**overrides) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _logical_date(settings: Settings) -> dt.date | None:
+    """The day a scheduled run is for: the day before its scheduled start, in the schedule's time zone."""
+    scheduled = flow_run.scheduled_start_time
+    if scheduled is None:
+        return None
+    return (scheduled.astimezone(ZoneInfo(settings.timezone)) - dt.timedelta(days=1)).date()
+
+
 @flow(name="news-pipeline", persist_result=False, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def process_articles(
     raw_dir: str | None = None,
@@ -55,27 +90,27 @@ def process_articles(
     force: bool = False,
     run_id: str | None = None,
     lock_timeout: float | None = None,
+    scheduled: bool = False,
 ) -> dict:
-    """Turn the landing zone's new or changed date folders (or the given ones) into curated and quarantine Parquet."""
+    """Turn the landing zone's new or changed date folders (or the given ones) into curated and quarantine Parquet.
+
+    ``scheduled`` runs (the daily deployment) are for the day before their scheduled start and
+    also pick up any other folder with new or changed files, so late arrivals are not missed.
+    """
     settings = _settings(raw_dir=raw_dir, data_dir=data_dir, lock_timeout=lock_timeout)
+    logger = get_run_logger()
     run_id = run_id or pipeline.new_run_id()
     started = dt.datetime.now(dt.UTC)
+    logical = _logical_date(settings) if scheduled else None
     with storage.run_lock(settings, run_id):
         storage.clear_staging(settings, keep=run_id)
         plans, skipped = pipeline.plan_partitions(settings, dates, start, end, force)
-        get_run_logger().info("run %s: %d partitions to process, %d unchanged", run_id, len(plans), len(skipped))
-        previous = None
-        finals = []
-        for plan in plans:
-            batches = [
-                process_batch.submit(settings, plan.ingest_date, run_id, i, files) for i, files in enumerate(plan.batches)
-            ]
-            # partitions publish in date order: duplicates look back at earlier partitions
-            previous = publish_partition.submit(settings, plan, run_id, batches, wait_for=[previous] if previous else None)
-            finals.append(previous)
-        results = [f.result() for f in finals]
+        if logical and logical not in {p.ingest_date for p in plans + skipped}:
+            logger.warning("no landing folder for the logical date %s yet", logical)
+        logger.info("run %s: %d partitions to process, %d unchanged", run_id, len(plans), len(skipped))
+        results = _process(settings, plans, run_id)
         storage.clear_staging(settings)
-        summary = report.write_run_report(settings, run_id, started, results + skipped)
+        summary = report.write_run_report(settings, run_id, started, results + skipped, logical_date=logical)
     create_markdown_artifact(key="news-pipeline-run", markdown=report.to_markdown(summary), description=f"run {run_id}")
     failed = summary["failed_partitions"]
     if failed:
@@ -84,3 +119,23 @@ def process_articles(
         )
     return summary
 
+
+def _process(settings: Settings, plans: list[pipeline.PartitionPlan], run_id: str) -> list[pipeline.PartitionResult]:
+    """Submit every batch (run in parallel by the task runner) and each partition's publish, in date order."""
+    total = sum(p.n_files for p in plans)
+    artifact = create_progress_artifact(0.0, key="news-pipeline-progress", description=f"run {run_id}: files processed")
+    progress.report(0, total, "starting")
+    previous, finals, batch_futures = None, [], []
+    for plan in plans:
+        batches = [process_batch.submit(settings, plan.ingest_date, run_id, i, files) for i, files in enumerate(plan.batches)]
+        batch_futures += batches
+        # partitions publish in date order: duplicates look back at earlier partitions
+        previous = publish_partition.submit(settings, plan, run_id, batches, wait_for=[previous] if previous else None)
+        finals.append(previous)
+    done = 0
+    for future in as_completed(batch_futures):
+        batch = future.result()
+        done += batch.n_files
+        progress.report(done, total, batch.ingest_date.isoformat())
+        update_progress_artifact(artifact, 100.0 * done / total if total else 100.0)
+    return [f.result() for f in finals]

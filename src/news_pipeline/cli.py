@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -10,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from news_pipeline.discover import LandingZoneError, parse_date, select_partitions
@@ -33,6 +35,10 @@ DataDir = Annotated[
     Optional[Path], typer.Option("--data-dir", help="Where curated/, quarantine/, reports/ and state/ go. [env: NEWS_PIPELINE_DATA_DIR; default: data]", show_default=False)
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
+Runner = Annotated[
+    Optional[str],
+    typer.Option("--dask", help="Run batch tasks on Dask: a scheduler address (tcp://host:8786) or 'local' for a temporary local cluster. [env: NEWS_PIPELINE_TASK_RUNNER=dask, NEWS_PIPELINE_DASK_ADDRESS]", show_default=False),
+]  # fmt: skip
 Wait = Annotated[
     float, typer.Option("--wait", help="Seconds to wait when another run is writing to the same data folder.", min=0)
 ]
@@ -49,15 +55,21 @@ def configure_runtime(verbose: bool) -> None:
         "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
         "PREFECT_SERVER_LOGGING_LEVEL": "INFO" if verbose else "ERROR",
         "PREFECT_LOGGING_LOG_PRINTS": "false",
+        "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "info" if verbose else "error",
+        "DASK_DISTRIBUTED__DIAGNOSTICS__NVML": "false",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
-    if not verbose:  # GX logs its ephemeral docs folder at INFO through the root logger
+    if not verbose:  # GX and Dask log routine start-up at INFO through the root logger
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        # a local cluster's nanny warns when it has to kill an idle worker at shutdown
+        logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
-def _settings(raw_dir: Path | None, data_dir: Path | None) -> Settings:
-    overrides = {k: v for k, v in {"raw_dir": raw_dir, "data_dir": data_dir}.items() if v is not None}
+def _settings(raw_dir: Path | None, data_dir: Path | None, dask: str | None = None) -> Settings:
+    overrides: dict = {k: v for k, v in {"raw_dir": raw_dir, "data_dir": data_dir}.items() if v is not None}
+    if dask:
+        overrides |= {"task_runner": "dask", "dask_address": None if dask == "local" else dask}
     return Settings(**overrides)
 
 
@@ -93,18 +105,25 @@ def _print_summary(report: dict) -> None:
 
 def _run_flow(settings: Settings, verbose: bool, **params) -> None:
     configure_runtime(verbose)
-    from flows.articles import DataQualityGateError, process_articles
+    from flows.articles import DataQualityGateError, process_articles, task_runner_for
 
+    from news_pipeline import progress
     from news_pipeline.pipeline import new_run_id
     from news_pipeline.report import reports_dir
     from news_pipeline.storage import RunLockBusy
 
     run_id = new_run_id()
-    flow = process_articles.with_options(
-        task_runner=type(process_articles.task_runner)(max_workers=settings.workers)
-    )
+    flow = process_articles.with_options(task_runner=task_runner_for(settings))
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)  # fmt: skip
+    task = bar.add_task("starting Prefect (a few seconds)…", total=None)
+
+    def on_progress(done: int, total: int, label: str) -> None:
+        bar.update(task, completed=done, total=total, description=f"processing {label}")
+
+    progress.subscribe(on_progress)
     try:
-        with err.status("running the flow (Prefect's temporary server takes a few seconds to start)…"):
+        with bar, _shared_api_server(settings):
             flow(raw_dir=str(settings.raw_dir), data_dir=str(settings.data_dir), run_id=run_id, **params)
     except DataQualityGateError as exc:
         _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
@@ -115,7 +134,30 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
         if verbose:
             raise
         _fail(f"run failed: {type(exc).__name__}: {exc} (rerun with --verbose for details)", code=1)
+    finally:
+        progress.unsubscribe(on_progress)
     _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
+
+
+@contextlib.contextmanager
+def _shared_api_server(settings: Settings):
+    """Dask workers are other processes: without a Prefect server configured, each would start its own
+    temporary one. Start one here, on loopback, and point this process and the workers at it."""
+    if settings.task_runner != "dask" or os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = SubprocessASGIServer()
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url  # inherited by the workers the cluster spawns
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()
 
 
 def _print_report_if_any(path: Path) -> None:
@@ -132,10 +174,11 @@ def run(
     date: Annotated[Optional[list[str]], typer.Option("--date", help="Only this date folder (YYYY-MM-DD); repeatable.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Reprocess the chosen folders even if unchanged.")] = False,
     wait: Wait = 0,
+    dask: Runner = None,
     verbose: Verbose = False,
 ) -> None:
     """Process the date folders with new or changed files (all, or those given with --date)."""
-    settings = _settings(raw_dir, data_dir)
+    settings = _settings(raw_dir, data_dir, dask)
     try:
         dates = [parse_date(d) for d in date] if date else None
         select_partitions(settings.raw_dir, dates)
@@ -151,10 +194,11 @@ def backfill(
     raw_dir: RawDir = None,
     data_dir: DataDir = None,
     wait: Wait = 0,
+    dask: Runner = None,
     verbose: Verbose = False,
 ) -> None:
     """Reprocess every date folder of an inclusive range from scratch; other partitions stay untouched."""
-    settings = _settings(raw_dir, data_dir)
+    settings = _settings(raw_dir, data_dir, dask)
     try:
         first, last = parse_date(start), parse_date(end)
         if not select_partitions(settings.raw_dir, start=first, end=last):
@@ -166,21 +210,25 @@ def backfill(
 
 @app.command()
 def serve(
-    cron: Annotated[str, typer.Option("--cron", help="When the daily run starts.")] = "15 0 * * *",
-    timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the cron schedule.")] = "Europe/Vienna",
+    cron: Annotated[str, typer.Option("--cron", help="When the daily run starts. [env: NEWS_PIPELINE_CRON]")] = "15 0 * * *",
+    timezone: Annotated[Optional[str], typer.Option("--timezone", help="Time zone of the schedule and of its logical date. [default: Europe/Vienna]", show_default=False)] = None,
     raw_dir: RawDir = None,
     data_dir: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
     """Serve the daily schedule (and an on-demand backfill deployment) until interrupted."""
     settings = _settings(raw_dir, data_dir)
+    if timezone:
+        settings = settings.model_copy(update={"timezone": timezone})
     configure_runtime(verbose)
     from flows.articles import process_articles
     from prefect import serve as serve_deployments
     from prefect.schedules import Cron
 
     params = {"raw_dir": str(settings.raw_dir), "data_dir": str(settings.data_dir)}
-    daily = process_articles.to_deployment(name="daily", schedules=[Cron(cron, timezone=timezone)], parameters=params)
+    daily = process_articles.to_deployment(
+        name="daily", schedules=[Cron(cron, timezone=settings.timezone)], parameters=params | {"scheduled": True}
+    )
     # no schedule: trigger it with start/end, e.g. `prefect deployment run news-pipeline/backfill -p start=... -p end=...`
     on_demand = process_articles.to_deployment(name="backfill", parameters=params | {"force": True})
     serve_deployments(daily, on_demand)

@@ -7,14 +7,15 @@ GX results (row suite, partition suite) as JSON under ``<data_dir>/state/gx/vali
 with an ephemeral GX context (in-memory stores, one local site builder): nothing is written to the
 repository, GX makes no network calls, and tasks pass no GX objects.
 
-Each result page is named by suite (``articles.row``, ``articles.partition``), run name (the run id),
-run time and batch id ``ingest_date=YYYY-MM-DD``; its data asset reads ``articles ingest_date=...``.
-The result tables get three extra columns, Rule, Severity and What failed (with sample doc_ids).
+Each result is keyed and titled by suite (``articles.row``, ``articles.partition``), run name (the
+run id), run time (from the run id) and batch id ``ingest_date=YYYY-MM-DD``; its data asset reads
+``articles ingest_date=YYYY-MM-DD``. A failed row rule lists up to 20 failing rows: value, count
+and doc_id. The site keeps the results of the last ``KEEP_RUNS`` runs, newest first on the index.
 
-GX's index page draws its table with jQuery/bootstrap-table loaded from CDNs, so opened offline
-(``file://``, no network) it lists nothing. The index view here also writes the rows as a plain
-HTML table with links, and removes that copy again when the CDN scripts did load. Result pages
-render their tables without scripts; offline they lack only the CDN stylesheets and icons.
+GX's index page draws its tables with jQuery/bootstrap-table from CDNs, so opened offline
+(``file://`` without network) it lists nothing. The index view here also writes the rows out as
+plain HTML with links and drops that copy again when the CDN scripts did load. Result and suite
+pages render their tables without scripts; offline they only lack the CDN styles and icons.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import logging
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -40,9 +42,9 @@ SITE_NAME = "news_pipeline"
 KEEP_RUNS = 50
 ASSET = "articles"
 _RUN_TIME_FORMAT = "%Y%m%dT%H%M%SZ"  # the prefix of pipeline.new_run_id()
-_SAMPLE_DOC_IDS = 10
-# Dropped from stored row results: one entry per failing row (the pages show counts and shares).
-_BULKY = ("unexpected_index_list", "unexpected_index_query", "unexpected_list")
+_SAMPLE_ROWS = 20  # failing rows shown per rule (validate keeps the values of the first 20)
+# GX's positions of the failing rows in the validated frame: one entry per row, meaningless later.
+_BULKY = ("unexpected_index_list", "partial_unexpected_index_list", "unexpected_index_query", "unexpected_list")
 
 
 def docs_dir(data_dir: Path) -> Path:
@@ -63,29 +65,33 @@ def _run_time(run_id: str) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
 
-def _notes(meta: dict[str, Any], rule: Any, success: bool) -> dict[str, Any]:
-    """GX expectation notes (shown under the expectation): rule, severity and what failed."""
-    lines = [f"Rule {meta.get('rule', '?')} ({meta.get('severity', '?')}, {meta.get('level', '?')} level)"]
-    if not success and rule is not None:
-        shown = rule.doc_ids[:_SAMPLE_DOC_IDS]
-        more = f" and {len(rule.doc_ids) - len(shown)} more" if len(rule.doc_ids) > len(shown) else ""
-        lines.append(f"Failed: {rule.message or meta.get('reason', '')}")
-        if shown:
-            lines.append(f"doc_id: {', '.join(map(str, shown))}{more}")
-    return {"format": "string", "content": lines}
+def _failing_rows(result: dict[str, Any], column: str | None, rule: Any) -> None:
+    """Replace GX's positions of failing rows by a sample of their values and doc_ids.
+
+    GX then renders its "Unexpected Value | Count | doc_id" table (values with counts only for a
+    rule on doc_id itself); ``unexpected_count`` and the shares stay GX's own.
+    """
+    for key in _BULKY:
+        result.pop(key, None)
+    if rule is None or rule.success or rule.level != "row" or not rule.doc_ids:
+        return
+    values = list(rule.observed[:_SAMPLE_ROWS])
+    result["partial_unexpected_counts"] = [{"value": v, "count": n} for v, n in Counter(values).most_common()]
+    if column != "doc_id":
+        result["unexpected_index_column_names"] = ["doc_id"]
+        result["unexpected_index_list"] = [{column: v, "doc_id": d} for v, d in zip(values, rule.doc_ids)]
 
 
 def save_validation(data_dir: Path, run_id: str, ingest_date: dt.date, validation: ArticleValidation) -> list[Path]:
     """Write the partition's GX results as JSON files for the run's Data Docs; their paths.
 
-    Needs no GX context (safe in any thread). Row results keep counts, shares and the first 20
-    failing positions, not one entry per failing row; each expectation gets ``meta.attributes``
-    (rule, severity, what failed with sample doc_ids) for the extra columns of the pages.
+    Needs no GX context (safe in any thread); the run id and ``ingest_date`` go into the results'
+    meta (run, data asset, batch spec). Failed row rules keep GX's counts and shares plus the
+    values and doc_ids of up to 20 failing rows, not GX's one entry per failing row.
     """
     day = ingest_date.isoformat()
     by_rule = {r.name: r for r in validation.results}
     out = results_dir(data_dir) / run_id / day
-    out.mkdir(parents=True, exist_ok=True)
     run = {"run_name": run_id, "run_time": _run_time(run_id).isoformat()}
     paths = []
     for gx_result in validation.gx_results:
@@ -98,11 +104,11 @@ def save_validation(data_dir: Path, run_id: str, ingest_date: dt.date, validatio
             "run_id": run_id,
         }
         for r in doc["results"]:
-            for key in _BULKY:
-                (r.get("result") or {}).pop(key, None)
-            meta = r["expectation_config"].setdefault("meta", {})
-            meta["notes"] = _notes(meta, by_rule.get(meta.get("rule")), r["success"])
+            config = r["expectation_config"]
+            rule = by_rule.get((config.get("meta") or {}).get("rule"))
+            _failing_rows(r.setdefault("result", {}), config["kwargs"].get("column"), rule)
         path = out / f"{doc['suite_name']}.json"
+        out.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(json.dumps(doc, ensure_ascii=False, default=str), encoding="utf-8")
         os.replace(tmp, path)
@@ -131,12 +137,13 @@ _STATIC_TABLE = """{% include 'gx/bootstrap_table.j2' %}
   <tbody>
   {%- for row in rows %}
     <tr>
-    {%- for column in table_columns %}
+    {%- for column in content_block["table_columns"] %}
       {%- set field = column["field"] -%}
       {%- if field == "validation_success" -%}{%- set text = row.get("_validation_success_text", "") -%}
-      {%- elif field != "run_time" and ("_" ~ field ~ "_sort") in row -%}{%- set text = row["_" ~ field ~ "_sort"] -%}
+      {%- elif field != "run_time" and "_%s_sort" % field in row -%}{%- set text = row["_%s_sort" % field] -%}
       {%- else -%}{%- set text = row.get(field, "") -%}{%- endif %}
-      <td>{% if row.get("_table_row_link_path") %}<a href="{{ row["_table_row_link_path"] | e }}">{{ text | e }}</a>{% else %}{{ text | e }}{% endif %}</td>
+      {%- set link = row.get("_table_row_link_path") %}
+      <td>{% if link %}<a href="{{ link | e }}">{{ text | e }}</a>{% else %}{{ text | e }}{% endif %}</td>
     {%- endfor %}
     </tr>
   {%- endfor %}
@@ -144,7 +151,11 @@ _STATIC_TABLE = """{% include 'gx/bootstrap_table.j2' %}
 </table>
 </div>
 <script>
-  if (window.jQuery && jQuery.fn && jQuery.fn.bootstrapTable) { document.getElementById("{{ static_id }}").remove(); }
+  (function () {
+    var loaded = window.jQuery && jQuery.fn && jQuery.fn.bootstrapTable;  // the CDN scripts
+    var drop = document.getElementById(loaded ? "{{ static_id }}" : "{{ content_block_id }}-body-table-toolbar");
+    if (drop) { drop.remove(); }
+  })();
 </script>
 """
 
@@ -189,25 +200,20 @@ def _site_config(site: Path) -> dict[str, Any]:
     }
 
 
-def _docs_suites(gx: Any, names: set[str], results: list[Any]) -> list[Any]:
-    """Suites for the suite pages and the extra columns: the shipped suite, else the results' rules."""
-    from news_pipeline.validate import SUITE_PATH, _suites
+def _page(site: Path, key: Any) -> Path:
+    """Where GX's site store puts the page of a validation result key."""
+    return site.joinpath("validations", *key.to_tuple()[:-1], f"{key.batch_identifier}.html")
 
-    shipped = {s.name: s for s in _suites(SUITE_PATH, SUITE_PATH.stat().st_mtime_ns).values()}
-    suites = []
-    for name in sorted(names):
-        if name in shipped:
-            doc = shipped[name].to_json_dict()
-            expectations, meta = doc["expectations"], doc.get("meta") or {}
-        else:
-            latest = next(r for r in reversed(results) if r.suite_name == name)
-            expectations = [r.expectation_config.to_json_dict() for r in latest.results]
-            meta = {}
-        for e in expectations:
-            e.pop("id", None)
-            e.get("kwargs", {}).pop("batch_id", None)
-        suites.append(gx.ExpectationSuite(name=name, expectations=expectations, meta=meta))
-    return suites
+
+def _docs_suite(gx: Any, result: Any) -> Any:
+    """The suite as a result ran it (thresholds filled in), for the suite page the result links to."""
+    expectations = []
+    for r in result.results:
+        config = r.expectation_config.to_json_dict()
+        config.pop("id", None)
+        config["kwargs"].pop("batch_id", None)
+        expectations.append(config)
+    return gx.ExpectationSuite(name=result.suite_name, expectations=expectations)
 
 
 def build_data_docs(
@@ -223,7 +229,10 @@ def build_data_docs(
     from news_pipeline.validate import _GX_LOCK, _gx, _quiet_gx_logging
 
     gx = _gx()
-    from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+        expectationSuiteValidationResultSchema,
+    )
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
     from great_expectations.data_context.types.resource_identifiers import (
@@ -239,17 +248,20 @@ def build_data_docs(
     files = sorted(stored.glob("*/*/*.json"))  # <run_id>/<ingest_date>/<suite>.json
     wanted = None if results is None else {Path(p).resolve() for p in results}
 
-    loaded = []
+    stored_docs = []  # (path, key, JSON) of every stored result
     for path in files:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        result = expectationSuiteValidationResultSchema.load(doc)
         run = doc["meta"]["run_id"]
         key = ValidationResultIdentifier(
-            ExpectationSuiteIdentifier(result.suite_name),
+            ExpectationSuiteIdentifier(doc["suite_name"]),
             RunIdentifier(run["run_name"], run["run_time"]),
             f"ingest_date={doc['meta']['batch_spec']['ingest_date']}",
         )
-        loaded.append((path, key, result))
+        stored_docs.append((path, key, doc))
+    render = [k for p, k, _ in stored_docs if wanted is None or p.resolve() in wanted or not _page(site, k).exists()]
+    # The newest result of each suite gives the suite page (the thresholds the last run used).
+    latest = {d["suite_name"]: k for _, k, d in sorted(stored_docs, key=lambda x: x[1].run_id.run_time)}
+    full = {*render, *latest.values()}
 
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
@@ -259,19 +271,26 @@ def build_data_docs(
     with _GX_LOCK:
         context = gx.get_context(project_config=config, mode="ephemeral")
         _quiet_gx_logging()
-        for suite in _docs_suites(gx, {r.suite_name for _, _, r in loaded}, [r for _, _, r in loaded]):
-            context.suites.add(suite)
-        render = []
-        for path, key, result in loaded:
+        for _, key, doc in stored_docs:
+            if key in full:
+                result = expectationSuiteValidationResultSchema.load(doc)
+            else:  # the index reads only success and meta; (de)serializing every result costs seconds
+                result = ExpectationSuiteValidationResult(
+                    success=doc["success"], results=[], suite_name=doc["suite_name"], meta=doc["meta"],
+                    statistics=doc["statistics"],
+                )
             context.validation_results_store.set(key, result)
-            page = site.joinpath("validations", *key.to_tuple()[:-1], f"{key.batch_identifier}.html")
-            if wanted is None or path.resolve() in wanted or not page.exists():
-                render.append(key)
+            if key in latest.values():
+                context.suites.add(_docs_suite(gx, result))
         # The suite pages are always rendered, so the list is never empty (empty means "render all").
-        suite_keys = [ExpectationSuiteIdentifier(s.name) for s in context.suites.all()]
+        suite_keys = [ExpectationSuiteIdentifier(name) for name in latest]
         context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[*suite_keys, *render])
+    # GX logs a page it failed to render and carries on; a missing page is an error here.
+    missing = [str(key.to_tuple()) for key in render if not _page(site, key).exists()]
     index = site / "index.html"
-    log.info("Data Docs: %d of %d results rendered in %.2f s: %s", len(render), len(loaded),
+    if missing or not index.exists():
+        raise RuntimeError(f"Great Expectations did not render {missing or [str(index)]}; see its log above")
+    log.info("Data Docs: %d of %d results rendered in %.2f s: %s", len(render), len(stored_docs),
              time.perf_counter() - started, index)  # fmt: skip
     return index
 

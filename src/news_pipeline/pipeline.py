@@ -214,6 +214,7 @@ def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, bat
 
     A partition that fails an error-severity partition rule is not published; the old files stay.
     """
+    from news_pipeline import datadocs
     from news_pipeline.validate import validate_articles  # imports Great Expectations: seconds
 
     started = time.perf_counter()
@@ -226,6 +227,7 @@ def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, bat
     earlier = _earlier_signatures(settings, day)
     ok = _link_duplicates(settings, meta.filter(pl.col("reasons").list.len() == 0), earlier, day)
     validation = validate_articles(ok, thresholds=settings.thresholds, n_files=plan.n_files)
+    datadocs.save_validation(settings.data_dir, run_id, day, validation)  # input of the run's Data Docs
     if validation.row_reasons.height:  # rows the expectations rejected no longer count as first-seen
         ok = _link_duplicates(
             settings, ok.drop("duplicate_of", "story_id").join(validation.row_reasons, on="doc_id", how="anti"), earlier, day

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from news_pipeline import storage
+from news_pipeline import datadocs, storage
 from news_pipeline.pipeline import PartitionResult, summarize
 from news_pipeline.settings import Settings
 
@@ -15,7 +15,9 @@ def reports_dir(settings: Settings) -> Path:
     return settings.data_dir / "reports"
 
 
-def write_run_report(settings: Settings, run_id: str, started: dt.datetime, results: list[PartitionResult]) -> dict:
+def write_run_report(
+    settings: Settings, run_id: str, started: dt.datetime, results: list[PartitionResult], logical_date: dt.date | None = None
+) -> dict:
     """Write ``data/reports/<run_id>.json`` (and ``latest.json``) and return the report."""
     finished = dt.datetime.now(dt.UTC)
     report = {
@@ -25,8 +27,10 @@ def write_run_report(settings: Settings, run_id: str, started: dt.datetime, resu
         "seconds": round((finished - started).total_seconds(), 3),
         "raw_dir": str(settings.raw_dir),
         "data_dir": str(settings.data_dir),
+        "logical_date": logical_date.isoformat() if logical_date else None,
         **summarize(results),
         "partitions_detail": [r.to_dict() for r in sorted(results, key=lambda r: r.ingest_date)],
+        "data_docs": datadocs.build_run_docs(settings.data_dir, run_id),  # index.html path, None if not built
     }
     out = reports_dir(settings)
     out.mkdir(parents=True, exist_ok=True)

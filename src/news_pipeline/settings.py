@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,7 +33,10 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         20_000_000, ge=1, description="raw files larger than this are quarantined unread (a news article is far smaller)"
     )
-    workers: int = Field(2, ge=1, description="batch tasks that run at the same time")
+    workers: int = Field(2, ge=1, description="batch tasks that run at the same time (threads or Dask workers)")
+    task_runner: Literal["threads", "dask"] = Field("threads", description="where batch tasks run")
+    dask_address: str | None = Field(None, description="scheduler of an existing Dask cluster; none starts a local one")
+    timezone: str = Field("Europe/Vienna", description="time zone of the daily schedule and its logical date")
     story_similarity: float = Field(
         0.5, gt=0, le=1, description="estimated Jaccard similarity of word 5-grams above which two articles are one story"
     )
