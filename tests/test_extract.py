@@ -134,3 +134,31 @@ def test_teaser_with_a_capitalised_phrase_before_a_dash_is_no_dateline():
     teaser = "Wegen Irreführung der Verbraucher – Kein Portal, sondern beteiligt."
     a = extract(f"Titel\n\n{teaser}\n\n{P1}\n\n{P2}")
     assert (a["teaser"], a["dateline"]) == (teaser, None)
+
+
+@pytest.mark.parametrize("title", ["Copyrightbeschwerden wegen Modding-Tools", "Foto: Hersteller kündigt Event an"])
+def test_headlines_that_start_like_boilerplate_stay(title: str):
+    a = extract(f"{title}\n\n{TEASER}\n\n{P1}\n\nFoto: APA/dpa\n\n{P2}\n\nCopyright 2025 Verlag")
+    assert (a["title"], a["teaser"], a["body"]) == (title, TEASER, f"{P1}\n\n{P2}")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Was über Milizen", "bekannt ist"),  # a W-clause heading broken before its verb
+        ("Wie es", "weitergeht"),
+    ],
+)
+def test_broken_w_clause_heading_is_one_heading(first: str, second: str):
+    a = extract(f"Titel\n\n{TEASER}\n\n{P1}\n\n{first}\n\n{second}\n\n{P2}")
+    assert a["subheadings"] == [f"{first} {second}"] and a["body"] == f"{P1}\n\n{first} {second}\n\n{P2}"
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ["Jeder Verein gibt", "Die Unternehmen hatten mit verschiedenen Lieferanten", "Dass das Abkommen platzt, glaubt er nicht. Wir"],
+)
+def test_sentence_fragments_are_not_headings(fragment: str):
+    rest = "Geld aus, das er nicht hat, und das seit vielen Jahren so."
+    a = extract(f"Titel\n\n{TEASER}\n\n{P1}\n\n{fragment}\n\n{rest}\n\n{P2}")
+    assert a["subheadings"] == [] and a["body"] == f"{P1}\n\n{fragment} {rest}\n\n{P2}"

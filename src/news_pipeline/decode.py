@@ -5,7 +5,9 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import io
 import os
+import stat
 import zlib
 from typing import NamedTuple
 
@@ -19,12 +21,20 @@ _MAX_CONTROL_SHARE = 0.01
 _MOJIBAKE = r"Ã[\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|â€|Â[\xa0-\xbf]"
 
 
-def _gunzip(data: bytes) -> bytes:
-    """The decompressed bytes of a gzip member; raises ``ValueError`` with a readable reason."""
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    """The decompressed bytes of the gzip members; raises ``ValueError`` with a readable reason.
+
+    Decompresses as a stream and stops after ``max_bytes``, so a small file that inflates to
+    gigabytes (a "gzip bomb") is rejected without ever being held in memory.
+    """
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            out = fh.read(max_bytes + 1)
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
         raise ValueError(f"gzip file is truncated or corrupt ({err})") from None
+    if len(out) > max_bytes:
+        raise ValueError(f"decompresses to more than the {max_bytes:,}-byte limit")
+    return out
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -80,22 +90,31 @@ class RawFile(NamedTuple):
 def read_file(abs_path: bytes, max_bytes: int) -> RawFile:
     """Read and decode one raw file, or say in words why it cannot be."""
     try:
-        if os.path.isdir(abs_path):
-            return RawFile(None, None, "is a link to a folder, not a file")
-        size = os.path.getsize(abs_path)
-        if size > max_bytes:
-            return RawFile(None, None, f"is {size:,} bytes, larger than the {max_bytes:,}-byte limit for one article")
-        with open(abs_path, "rb") as fh:
-            data = fh.read()
+        # O_NONBLOCK: opening a named pipe must not wait for a writer; the type check below rejects it.
+        fd = os.open(abs_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as err:
         return RawFile(None, None, f"cannot be read ({err.strerror or err})")
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return RawFile(None, None, "is a link to a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
+            return RawFile(None, None, "is not a regular file (a named pipe, socket or device)")
+        if st.st_size > max_bytes:
+            return RawFile(None, None, f"is {st.st_size:,} bytes, larger than the {max_bytes:,}-byte limit for one article")
+        with open(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1)  # bounded even if the file grows while it is read
+    except OSError as err:
+        return RawFile(None, None, f"cannot be read ({err.strerror or err})")
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        return RawFile(None, None, f"grew beyond the {max_bytes:,}-byte limit for one article while it was read")
     digest = hashlib.sha256(data).hexdigest()
     compressed = data[:2] == b"\x1f\x8b"
     try:
         if compressed:
-            data = _gunzip(data)
-            if len(data) > max_bytes:
-                raise ValueError(f"decompresses to more than the {max_bytes:,}-byte limit")
+            data = _gunzip(data, max_bytes)
         if not data.strip():
             return RawFile(None, None, "is empty" if not data else "contains only whitespace", digest)
         text, encoding = decode_bytes(data)

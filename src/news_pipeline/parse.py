@@ -95,12 +95,19 @@ def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
     # A block ending on a lower-case word was cut mid-sentence, unless that word is a verb that
     # ends a clause (headings like "Wie es weitergeht"); German nouns are capitalised, so the
     # capital of the next block's first word says nothing.
-    verb_like = last.str.ends_with("t") | last.is_in(list(P.CLAUSE_FINAL_VERBS))
+    # … unless it is the verb closing a "Wie es weitergeht" / "Was über X bekannt ist" heading
+    verb_like = (last.str.ends_with("t") | last.is_in(list(P.CLAUSE_FINAL_VERBS))) & text.str.contains(P.W_CLAUSE)
     function_word = last.str.to_lowercase().is_in(list(P.FUNCTION_WORDS))
-    cut_on_word = function_word | last.str.contains(r"^\d") | (last.str.contains(r"^[a-zäöüß]") & ~verb_like)
+    certain_cut = text.str.contains(P.OPEN_END) | function_word | last.str.contains(r"^\d")
+    cut_on_word = certain_cut | (last.str.contains(r"^[a-zäöüß]") & ~verb_like)
+    # a comma, or a finite verb before the last word, makes a block part of a sentence, not a heading
+    before_last = text.str.replace(P.LAST_WORD, "")
+    sentence_like = before_last.str.contains(",") | before_last.str.contains(rf"(?i)(?:^|\s)(?:{P.FINITE_VERBS})(?:\s|$)")
     return blocks.with_columns(
         text.str.contains(P.TERMINAL).alias("terminal"),
-        (text.str.contains(P.OPEN_END) | cut_on_word.fill_null(False)).alias("open_end"),
+        cut_on_word.fill_null(False).alias("open_end"),
+        certain_cut.fill_null(False).alias("certain_cut"),
+        sentence_like.fill_null(False).alias("sentence_like"),
         text.str.contains(P.LOWER_START).alias("lower_start"),
         text.str.count_matches(r"\S+").alias("n_words"),
     )
@@ -110,41 +117,44 @@ def join_broken_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
     """Re-join paragraphs and subheadings that page layout broke mid-sentence.
 
     A block continues into the next when it lacks end punctuation and either ends on a
-    lower-case word or a comma (German nouns are capitalised, so the *end* of the first
-    part is the signal, not the start of the second), or the next starts in lower case,
-    or it is too long for a subheading, or both are short unfinished parts of one heading.
-    The title (block 0) and Markdown headings never join.
+    lower-case word, a function word or a comma (German nouns are capitalised, so the *end*
+    of the first part is the signal, not the start of the second), or the next starts in lower
+    case, or it reads like part of a sentence (too long for a subheading, a comma, a finite
+    verb), or both are short unfinished parts of one heading. Certain cuts are joined first and
+    the rest judged on the re-joined text, so "Was über X" + "bekannt ist" is one heading again
+    before its end is judged. The title (block 0) and Markdown headings never join.
     """
+    return _join_pass(_join_pass(blocks, certain_only=True), certain_only=False)
+
+
+def _join_pass(blocks: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
     b = _block_features(blocks)
     nxt = lambda c: pl.col(c).shift(-1).over("doc_id")  # noqa: E731
+    certain = pl.col("certain_cut") | nxt("lower_start")
+    likely = (
+        pl.col("open_end")
+        | (~nxt("md_heading") & ((pl.col("n_words") > P.MAX_HEADING_WORDS) | pl.col("sentence_like")))
+        | (  # "Offene" + "Fragen": two unfinished parts of one short heading
+            ~nxt("md_heading")
+            & ~nxt("terminal")
+            & ~nxt("open_end")
+            & ~nxt("text").str.contains(",")
+            & (pl.col("n_words") + nxt("n_words") <= P.MAX_SPLIT_HEADING_WORDS)
+            & nxt("text").shift(-1).over("doc_id").is_not_null()
+        )
+    )
     joins_next = (
         (pl.col("block_no") > 0)
         & nxt("text").is_not_null()
         & ~pl.col("terminal")
         & ~pl.col("md_heading")
-        & (
-            pl.col("open_end")
-            | nxt("lower_start")
-            | (~nxt("md_heading") & (pl.col("n_words") > P.MAX_HEADING_WORDS))
-            | (  # "Offene" + "Fragen": two unfinished parts of one short heading
-                ~nxt("md_heading")
-                & ~nxt("terminal")
-                & ~nxt("open_end")
-                & ~nxt("text").str.contains(",")
-                & (pl.col("n_words") + nxt("n_words") <= P.MAX_SPLIT_HEADING_WORDS)
-                & nxt("text").shift(-1).over("doc_id").is_not_null()
-            )
-        )
+        & (certain if certain_only else certain | likely)
     ).fill_null(False)
     joined_prev = joins_next.shift(1).over("doc_id").fill_null(False)
     return (
         b.with_columns((~joined_prev).cast(pl.Int32).cum_sum().over("doc_id").alias("group"))
         .group_by("doc_id", "group", maintain_order=True)
-        .agg(
-            pl.col("text").str.join(" "),
-            pl.col("md_heading").first(),
-            pl.len().alias("n_parts"),
-        )
+        .agg(pl.col("text").str.join(" "), pl.col("md_heading").first())
         .with_columns((pl.col("group") - 1).alias("block_no"))
         .drop("group")
     )

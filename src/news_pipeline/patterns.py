@@ -35,8 +35,9 @@ BOILERPLATE = (
     r"|(?:jetzt |hier )?(?:zum |für den |unseren )?newsletter|(?:melden sie sich|registrieren sie sich|abonnieren sie).{0,60}newsletter|folgen sie uns|folge uns|jetzt abonnieren|abonnieren sie"
     r"|diese (?:website|webseite|seite) (?:verwendet|nutzt) cookies|wir (?:verwenden|nutzen) cookies|cookie-?einstellungen|cookies? akzeptieren|alle cookies|mit der nutzung dieser (?:website|seite)"
     r"|werbung$|anzeige$|advertisement$|sponsored$"
-    r"|(?:foto|fotos|bild|bilder|grafik|video|quelle bild)\s*:\s*\S.{0,80}$"
-    r"|©|\(c\)\s|copyright|alle rechte vorbehalten"
+    # photo credits are an agency or a name or two ("Foto: APA/dpa"), not a headline that starts with "Foto:"
+    r"|(?:foto|fotos|bild|bilder|grafik|video|quelle bild)\s*:\s*(?:\S+(?:\s+\S+){0,2}|.*[/©].*)$"
+    r"|©|\(c\)\s|copyright\b|alle rechte vorbehalten"
     r"|zurück zur (?:startseite|übersicht)|nach oben$|weitere artikel|ähnliche artikel$|verwandte artikel$"
     r"|(?:loggen|melden) sie sich (?:ein|an)|registrieren sie sich|jetzt (?:registrieren|anmelden)"
     r"|lesezeit\s*:|(?:zuletzt )?aktualisiert(?: am)?\s*:?\s*\d|veröffentlicht(?: am)?\s*:?\s*\d"
@@ -60,6 +61,15 @@ FUNCTION_WORDS = frozenset(
     "jedem alle allen mehr sehr noch nicht auch so schon nur jetzt erst bereits fast oft selbst etwa rund rund "
     "laut gut nun zudem damit dabei dafür dazu davon daher the of and".split()
 )
+#: Finite verbs: a short unfinished block with one of them before its last word is part of a sentence, not a heading.
+FINITE_VERBS = (
+    "ist|sind|war|waren|wird|werden|wurde|wurden|hat|haben|hatte|hatten|kann|können|konnte|konnten|muss|müssen|"
+    "musste|mussten|soll|sollen|sollte|sollten|will|wollen|wollte|wollten|darf|dürfen|gibt|gab|geht|ging|kommt|kam|"
+    "steht|stand|liegt|lag|sagt|sagte|sagten|heißt|bleibt|blieb|macht|machte|zeigt|zeigte|lässt|ließ|hält|hielt|"
+    "sieht|sah|scheint|schien|schickt|bringt|brachte|führt|führte|plant|fordert|forderte|rechnet|erklärte|betonte"
+)
+#: Headings that end on a verb are subordinate clauses: "Wie es weitergeht", "Was über X bekannt ist".
+W_CLAUSE = r"^(?:Wie|Was|Warum|Wer|Wo|Wann|Weshalb|Wieso|Woher|Wohin|Welche[rsnm]?|Ob|Wenn|Wozu|Womit)\s"
 #: Lower-case verbs that end German clauses ("Was wir wissen müssen", "Wie es weitergeht").
 CLAUSE_FINAL_VERBS = frozenset(
     "sein haben werden können müssen sollen wollen dürfen lassen bleiben gehen kommen geben stehen liegen "

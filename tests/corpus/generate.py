@@ -243,7 +243,7 @@ def parse_gnad_text(text: str) -> tuple[str | None, str | None, str]:
     """Split a 10kGNAD text into (teaser, dateline place, body)."""
     text = re.sub(r"\s+", " ", text).strip()
     for m in _DATELINE.finditer(text, 0, 600):
-        place = m.group("place")
+        place = m.group("place").strip()
         if place.split()[0].split("/")[0] in _NOT_PLACES:
             continue
         teaser = text[:m.start()].strip()
