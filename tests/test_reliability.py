@@ -6,6 +6,7 @@ reference outputs come from clean runs; every partition a reader sees must equal
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import os
@@ -301,3 +302,235 @@ def test_kill_9_at_many_points_never_exposes_a_partial_partition(zygote, version
     assert not any((data / "state" / "staging").rglob("*.parquet")), "staging was not cleaned up"
     todo, skipped = pipeline.plan_partitions(settings)
     assert not todo and len(skipped) == len(v.dates), "after the repair run nothing is left to do"
+
+
+# ---------------------------------------------------------------------------------------
+# 2. readers during rewrites; the run lock
+# ---------------------------------------------------------------------------------------
+
+# Scans both datasets in a loop with Polars, DuckDB and PyArrow (no project code) until the stop
+# file appears; one JSON line per scan: per-partition row and distinct doc_id counts, or the error.
+READER = textwrap.dedent(
+    """
+    import json, sys, os
+    import duckdb, polars as pl, pyarrow as pa, pyarrow.dataset as ds
+    data, stop, out = sys.argv[1:4]
+    hive = ds.partitioning(pa.schema([("ingest_date", pa.date32())]), flavor="hive")
+    def polars_scan(name):
+        df = (pl.scan_parquet(f"{data}/{name}/articles/**/*.parquet", hive_partitioning=True)
+              .group_by("ingest_date").agg(pl.len().alias("n"), pl.col("doc_id").n_unique().alias("u")).collect())
+        return df.rows()
+    def duckdb_scan(name):
+        return duckdb.sql(
+            f"select ingest_date, count(*), count(distinct doc_id) from "
+            f"read_parquet('{data}/{name}/articles/**/*.parquet', hive_partitioning=true) group by 1").fetchall()
+    def pyarrow_scan(name):
+        table = ds.dataset(f"{data}/{name}/articles", partitioning=hive).to_table(columns=["ingest_date", "doc_id"])
+        df = pl.from_arrow(table)
+        return df.group_by("ingest_date").agg(pl.len(), pl.col("doc_id").n_unique()).rows()
+    engines = {"polars": polars_scan, "duckdb": duckdb_scan, "pyarrow": pyarrow_scan}
+    with open(out, "a", buffering=1) as fh:
+        while not os.path.exists(stop):
+            for engine, scan in engines.items():
+                for name in ("curated", "quarantine"):
+                    try:
+                        rows = {str(d): [n, u] for d, n, u in scan(name)}
+                        fh.write(json.dumps({"engine": engine, "dataset": name, "counts": rows}) + "\\n")
+                    except BaseException as err:  # Polars panics are BaseExceptions
+                        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+                            raise
+                        fh.write(json.dumps({"engine": engine, "dataset": name, "error": f"{type(err).__name__}: {err}"[:300]}) + "\\n")
+    """
+)
+
+
+def test_readers_see_whole_partitions_while_backfills_rewrite_them(versions, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("NEWS_PIPELINE_BATCH_SIZE", BATCH_SIZE)
+    v = versions.copy(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(versions.ref_data["A"], data)
+    expected = {
+        (name, str(day)): {ref.height for ref in v.allowed(name, day)} for name in DATASETS for day in v.dates
+    }
+    stop, out = tmp_path / "stop", tmp_path / "reads.jsonl"
+    env = subprocess_env(tmp_path, None)
+    readers = [
+        subprocess.Popen([PYTHON, "-c", READER, str(data), str(stop), str(out) + str(i)], env=env, cwd=tmp_path,
+                         stderr=open(tmp_path / f"reader{i}.log", "wb"))  # fmt: skip
+        for i in range(2)
+    ]
+    try:
+        while not all(Path(str(out) + str(i)).exists() and Path(str(out) + str(i)).stat().st_size for i in range(2)):
+            assert all(r.poll() is None for r in readers), "a reader died before the backfills started"
+            time.sleep(0.05)
+        backfills = 0
+        for version in ("B", "A", "B", "A"):
+            v.set(version)
+            summary = run_flow(v.raw, data, start=v.dates[0], end=v.dates[-1], force=True)
+            assert summary["partitions"] == len(v.dates) and not summary["failed_partitions"]
+            backfills += 1
+    finally:
+        stop.touch()
+        for r in readers:
+            r.wait(timeout=120)
+    assert all(r.returncode == 0 for r in readers), "a reader process crashed"
+    reads = [json.loads(line) for i in range(2) for line in Path(str(out) + str(i)).read_text().splitlines()]
+    failed = [r for r in reads if "error" in r]
+    wrong = []
+    for r in reads:
+        if "error" in r:
+            continue
+        seen = {key: value for key, value in r["counts"].items()}
+        if sorted(seen) != sorted(str(d) for d in v.dates):
+            wrong.append((r["engine"], r["dataset"], "partitions", sorted(seen)))
+        for day, (n, unique) in seen.items():
+            if n not in expected.get((r["dataset"], day), set()) or unique != n:
+                wrong.append((r["engine"], r["dataset"], day, n, unique))
+    by_engine = {e: sum(r["engine"] == e for r in reads) for e in ("polars", "duckdb", "pyarrow")}
+    assert min(by_engine.values()) >= 10, f"too few reads overlapped the {backfills} backfills: {by_engine}"
+    # the data promise: no reader, whatever engine, ever sees a partial or mixed partition
+    assert not wrong, f"readers saw incomplete partitions: {wrong[:10]}"
+    assert not [r for r in failed if r["engine"] == "pyarrow"], f"PyArrow reads failed: {failed[:5]}"
+    if failed:
+        # Polars and DuckDB re-open a file by path between reading its footer and its pages; a
+        # rename in between makes them read the new file with the old footer (an error, never
+        # wrong rows, as asserted above). See the final report: no rename scheme fixes it.
+        engines = sorted({r["engine"] for r in failed})
+        pytest.xfail(
+            f"{len(failed)} of {len(reads)} reads by {engines} failed during a publish, e.g. {failed[0]['error']}"
+        )
+
+
+def _flow_running_for(data: Path) -> bool:
+    """Whether the session's Prefect server has a RUNNING flow run writing to ``data``."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    running = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])))
+    with get_client(sync_client=True) as client:
+        return any(r.parameters.get("data_dir") == str(data) for r in client.read_flow_runs(flow_run_filter=running))
+
+
+def test_second_run_is_refused_naming_the_lock_holder_and_waits_with_wait(landing_zone: Path, tmp_path: Path):
+    data = tmp_path / "data"
+    settings = Settings(raw_dir=landing_zone, data_dir=data)
+    env = subprocess_env(tmp_path, harness_api_url())
+    cmd = [CLI, "run", "--raw-dir", str(landing_zone), "--data-dir", str(data)]
+    holder = "holder-run-of-this-test"
+    with storage.run_lock(settings, holder):
+        busy = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(cmd + ["--wait", "600"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)  # fmt: skip
+        out, err_busy = busy.communicate(timeout=600)
+        assert busy.returncode != 0, out + err_busy
+        message = err_busy.strip().splitlines()[-1]
+        assert message.startswith("news-pipeline: error:"), err_busy
+        assert holder in message and f"pid {os.getpid()}" in message, message
+        # the waiting run must be inside the flow (so at the lock) before the lock is released
+        while not _flow_running_for(data):
+            assert waiting.poll() is None, f"--wait gave up while the lock was held: {waiting.communicate()}"
+            time.sleep(0.2)
+        assert not (data / "curated").exists(), "a run wrote data while another held the lock"
+    out, err = waiting.communicate(timeout=600)
+    assert waiting.returncode == 0, err
+    assert_accounting(landing_zone, data)
+    assert not (data / "state" / "run.lock.json").exists(), "the lock holder record was left behind"
+    # checked last so the lock behaviour above is proven either way: the refusal is ONE line
+    assert len(err_busy.strip().splitlines()) == 1, f"expected one line on stderr, got:\n{err_busy}"
+
+
+# ---------------------------------------------------------------------------------------
+# 5. no network, loopback only, no pickles
+# ---------------------------------------------------------------------------------------
+
+# Loaded into every Python process of the run (the CLI and the Prefect server it starts) through
+# PYTHONPATH: records each socket bind/connect and name lookup from Python's audit hooks.
+SOCKET_AUDIT = textwrap.dedent(
+    """
+    import os, sys
+    _log = os.environ.get("NP_SOCKET_AUDIT_LOG")
+    def _audit(event, args):
+        if _log and event in ("socket.bind", "socket.connect", "socket.getaddrinfo"):
+            if event == "socket.getaddrinfo":
+                family, address = "-", (args[0], args[1])
+            else:
+                family, address = getattr(args[0], "family", "?"), args[1]
+            with open(_log, "a") as fh:
+                fh.write(f"{os.getpid()}\\t{event}\\t{int(family) if family not in ('-', '?') else family}\\t{address!r}\\n")
+    sys.addaudithook(_audit)
+    """
+)
+PICKLE_PROTOCOLS = {bytes([0x80, p]) for p in range(2, 6)}
+
+
+def _pickles(root: Path, since_ns: int) -> list[str]:
+    """Files under ``root`` changed since ``since_ns`` that are pickles or Prefect results with a pickle serializer."""
+    found = []
+    if not root.exists():
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            path = Path(dirpath) / name
+            try:
+                if path.is_symlink() or path.stat().st_mtime_ns < since_ns or not path.is_file():
+                    continue
+                with open(path, "rb") as fh:
+                    head = fh.read(65536)
+            except OSError:
+                continue
+            if head[:2] in PICKLE_PROTOCOLS:
+                found.append(f"{path}: pickle data")
+            elif b'"serializer"' in head and b"pickle" in head:
+                found.append(f"{path}: Prefect result with a pickle serializer")
+    return found
+
+
+def _is_loopback(host) -> bool:
+    return host in ("127.0.0.1", "::1", "localhost", "") or str(host).startswith("127.")
+
+
+def _inet(events: list[list[str]], event: str) -> list[tuple]:
+    """(host, port) of the AF_INET/AF_INET6 sockets of one audit event kind (AF_UNIX and others are local)."""
+    return [ast.literal_eval(addr)[:2] for _, kind, family, addr in events if kind == event and family in ("2", "10")]
+
+
+def test_cli_runs_without_network_on_loopback_and_writes_no_pickles(landing_zone: Path, tmp_path: Path):
+    unshare = shutil.which("unshare")
+    if not unshare:
+        pytest.skip("unshare (util-linux) is not installed: cannot block the network for one process")
+    probe = subprocess.run([unshare, "-n", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare -n is not permitted here (needs CAP_SYS_ADMIN): {probe.stderr.strip()}")
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SOCKET_AUDIT)
+    audit = tmp_path / "sockets.tsv"
+    data = tmp_path / "data"
+    # no PREFECT_API_URL: the CLI starts its own temporary server, as it does for a user
+    env = subprocess_env(tmp_path, None, PYTHONPATH=str(hooks), NP_SOCKET_AUDIT_LOG=str(audit))
+    env.pop("PREFECT_SERVER_API_HOST")  # the CLI must choose loopback by itself
+    home = Path(env["PREFECT_HOME"])
+    started = time.time_ns() - 2 * 10**9  # margin for file system timestamp granularity
+    script = 'ip link set lo up 2>/dev/null || true; exec "$@"'
+    done = subprocess.run(
+        [unshare, "-n", "sh", "-c", script, "sh", CLI, "run", "--raw-dir", str(landing_zone), "--data-dir", str(data)],
+        env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, f"the run failed without network:\n{done.stderr[-3000:]}"
+    assert_accounting(landing_zone, data)
+
+    events = [line.split("\t") for line in audit.read_text().splitlines()]
+    listening = [a for a in _inet(events, "socket.bind") if a[1] != 0]
+    assert listening, f"the temporary Prefect server's listening socket was not seen: {events[:20]}"
+    assert [a for a in listening if not _is_loopback(a[0])] == [], f"something listened beyond loopback: {listening}"
+    outbound = [a for a in _inet(events, "socket.connect") if not _is_loopback(a[0])]
+    assert outbound == [], f"something tried to reach beyond loopback: {outbound}"
+    lookups = {ast.literal_eval(addr)[0] for _, kind, _, addr in events if kind == "socket.getaddrinfo"}
+    assert {h for h in lookups if h is not None and not _is_loopback(h)} == set(), f"name lookups: {lookups}"
+
+    pickles = []
+    for root in (data, home, REPO, Path.home() / ".prefect" / "storage"):
+        pickles += _pickles(root, started)
+    assert pickles == [], f"pickled results were written: {pickles}"

@@ -210,25 +210,42 @@ def backfill(
 
 @app.command()
 def serve(
-    cron: Annotated[str, typer.Option("--cron", help="When the daily run starts. [env: NEWS_PIPELINE_CRON]")] = "15 0 * * *",
-    timezone: Annotated[Optional[str], typer.Option("--timezone", help="Time zone of the schedule and of its logical date. [default: Europe/Vienna]", show_default=False)] = None,
+    cron: Annotated[str, typer.Option("--cron", envvar="NEWS_PIPELINE_CRON", show_envvar=False, help="When the daily run starts. [env: NEWS_PIPELINE_CRON]")] = "15 0 * * *",
+    timezone: Annotated[Optional[str], typer.Option("--timezone", help="Time zone of the schedule and of its logical date. [env: NEWS_PIPELINE_TIMEZONE; default: Europe/Vienna]", show_default=False)] = None,
     raw_dir: RawDir = None,
     data_dir: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
-    """Serve the daily schedule (and an on-demand backfill deployment) until interrupted."""
+    """Serve the daily schedule (and an on-demand backfill deployment) until interrupted. Needs a Prefect server."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     settings = _settings(raw_dir, data_dir)
     if timezone:
         settings = settings.model_copy(update={"timezone": timezone})
     configure_runtime(verbose)
-    from flows.articles import process_articles
     from prefect import serve as serve_deployments
     from prefect.schedules import Cron
+    from prefect.settings import get_current_settings
+
+    try:  # a bad --cron or --timezone: one line, not a traceback
+        ZoneInfo(settings.timezone)
+        schedule = Cron(cron, timezone=settings.timezone)
+    except ZoneInfoNotFoundError:
+        _fail(f"unknown time zone {settings.timezone!r} (an IANA name such as Europe/Vienna)")
+    except ValueError as exc:
+        _fail(str(exc))
+    if not get_current_settings().api.url:
+        # Prefect would start a temporary server, and a temporary server runs no scheduler service:
+        # the deployments would be registered but the cron would never create a run.
+        _fail("serve needs a Prefect server: start one (prefect server start --host 127.0.0.1) and set "
+              "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api); a temporary server never runs the schedule")  # fmt: skip
+    # The runs served here build their own Settings from the environment they inherit: give them the
+    # schedule's time zone, or their logical date would be taken in the default zone, not in --timezone's.
+    os.environ["NEWS_PIPELINE_TIMEZONE"] = settings.timezone
+    from flows.articles import process_articles
 
     params = {"raw_dir": str(settings.raw_dir), "data_dir": str(settings.data_dir)}
-    daily = process_articles.to_deployment(
-        name="daily", schedules=[Cron(cron, timezone=settings.timezone)], parameters=params | {"scheduled": True}
-    )
+    daily = process_articles.to_deployment(name="daily", schedules=[schedule], parameters=params | {"scheduled": True})
     # no schedule: trigger it with start/end, e.g. `prefect deployment run news-pipeline/backfill -p start=... -p end=...`
     on_demand = process_articles.to_deployment(name="backfill", parameters=params | {"force": True})
     serve_deployments(daily, on_demand)

@@ -875,7 +875,7 @@ class _Builder:
             nz.add(f"details_{details}")
             category = rng.choice(VORFALL.get(c.gnad_category, ["Sonstiges"]))
             if rng.random() < 0.85:
-                first = (c.dateline or "").split("/")[0]
+                first = (c.dateline or "").split("/")[0].strip()
                 place = f"{first}, {COUNTRY[first]}" if first in COUNTRY else \
                     (first if first and rng.random() < 0.5 else rng.choice(FALLBACK_PLACES))
             srcs = list(dict.fromkeys(c.used_credits()))
