@@ -701,6 +701,7 @@ def stage_table(profile: dict) -> list[dict]:
             wall, cpu = by_group[group]
             rows.append({"group": group, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
                          "s_per_1k": round(wall / docs * 1000, 4) if docs else None,
+                         "cpu_s_per_1k": round(cpu / docs * 1000, 4) if docs else None,
                          "share": round(wall / total, 4) if total else None,
                          "cores": round(cpu / wall, 2) if wall > 0 else None})  # fmt: skip
     return rows
@@ -748,18 +749,23 @@ def derive(results: dict) -> dict:
         sizes = sorted(profiles)
         tables = {n: {r["group"]: r for r in stage_table(profiles[n])} for n in sizes}
         scaling = []
-        for group in GROUP_ORDER:
-            per1k = {n: tables[n][group]["s_per_1k"] for n in sizes if group in tables[n]}
-            if not per1k:
-                continue
+        def ratio(per1k: dict) -> float | None:
             first, last = per1k.get(sizes[0]), per1k.get(sizes[-1])
-            growth = round(last / first, 2) if first and last and len(sizes) > 1 else None
-            scaling.append({"group": group, "s_per_1k": per1k, "growth": growth,
-                            "linear": None if growth is None else growth <= LINEAR_LIMIT})  # fmt: skip
-        totals = {n: round(profiles[n]["wall_s"] / profiles[n]["docs"] * 1000, 4) for n in sizes}
-        growth = round(totals[sizes[-1]] / totals[sizes[0]], 2) if len(sizes) > 1 else None
-        scaling.append({"group": "total", "s_per_1k": totals, "growth": growth,
-                        "linear": None if growth is None else growth <= LINEAR_LIMIT})  # fmt: skip
+            return round(last / first, 2) if first and last and len(sizes) > 1 else None
+
+        def row(group: str, wall: dict, cpu: dict) -> dict:
+            growth, growth_cpu = ratio(wall), ratio(cpu)
+            # judged on CPU time: on a shared machine wall time also counts the waits for a core
+            return {"group": group, "s_per_1k": wall, "cpu_s_per_1k": cpu, "growth": growth, "growth_cpu": growth_cpu,
+                    "linear": None if growth_cpu is None else growth_cpu <= LINEAR_LIMIT}  # fmt: skip
+
+        for group in GROUP_ORDER:
+            present = [n for n in sizes if group in tables[n]]
+            if present:
+                scaling.append(row(group, {n: tables[n][group]["s_per_1k"] for n in present},
+                                   {n: tables[n][group]["cpu_s_per_1k"] for n in present}))  # fmt: skip
+        scaling.append(row("total", {n: round(profiles[n]["wall_s"] / profiles[n]["docs"] * 1000, 4) for n in sizes},
+                           {n: round(profiles[n]["cpu_s"] / profiles[n]["docs"] * 1000, 4) for n in sizes}))  # fmt: skip
         d["scaling"] = scaling
     d["targets"] = targets(results, d)
     return d
@@ -793,20 +799,31 @@ def targets(results: dict, d: dict) -> list[dict]:
             add(f"peak RSS at {top:,} no higher than at {n:,}", f"≤ {pipe['peak_tree_rss_mb']:.0f} MB (+5 % noise)",
                 f"{rss:.0f} MB process tree; largest process {bigger[top]['peak_rss_mb']:.0f} MB",
                 rss <= pipe["peak_tree_rss_mb"] * 1.05 and rss <= TARGETS["peak_rss_mb"])  # fmt: skip
+        busy = pipe["cores_used"] + (pipe.get("other_load_cores") or 0)
+        note = (f" — other processes used {pipe['other_load_cores']:.2f} cores meanwhile, so the machine's "
+                f"{results['machine']['cores']} cores were {'saturated' if busy >= 0.9 * (results['machine']['cores'] or 2) else 'not saturated'}")  # fmt: skip
         add("the second core is used", "CPU/wall > 1.0",
-            f"{pipe['cores_used']:.2f} end to end (incl. server start); direct run "
-            f"{m['direct']['cores_used']:.2f}" if "direct" in m else f"{pipe['cores_used']:.2f}",
+            (f"{pipe['cores_used']:.2f} end to end (incl. server start); direct run "
+             f"{m['direct']['cores_used']:.2f}" if "direct" in m else f"{pipe['cores_used']:.2f}") + note,
             pipe["cores_used"] > TARGETS["cores"])  # fmt: skip
     if "prefect" in d and d["prefect"]["share"] is not None:
         p = d["prefect"]
+        # Two estimates: the measured difference of two long runs (noisy when other processes compete;
+        # negative means the run without Prefect happened to be slower) and the probe's cost model.
+        # The target counts as met only when both are below it.
+        worst = max(p["share"], p["probe_estimate_share"] or 0.0)
+        noise = " — negative: within the noise of the machine" if p["flow_minus_direct_s"] < 0 else ""
         add("Prefect overhead < 10 % of the run", "< 10 %",
-            f"{p['share']:.1%} ({p['overhead_s']:.1f} s: flow − direct {p['flow_minus_direct_s']:.1f} s + flow-run fixed {p['flow_run_fixed_s']:.1f} s)",
-            p["share"] < TARGETS["prefect_share"], "server start excluded; flow − direct is noisy on a shared machine")  # fmt: skip
+            f"measured {p['share']:.1%} ({p['overhead_s']:+.1f} s = flow − direct {p['flow_minus_direct_s']:+.1f} s + "
+            f"flow-run fixed {p['flow_run_fixed_s']:.1f} s{noise}); probe model {p['probe_estimate_share']:.1%} "
+            f"({p['tasks']} task runs × {_fmt(p['per_task_ms'], '.1f')} ms + {p['flow_run_fixed_s']:.1f} s)",
+            worst < TARGETS["prefect_share"], "server start excluded")  # fmt: skip
     if d.get("scaling") and len(results.get("profiles", {})) > 1:
-        worst = max((s for s in d["scaling"] if s["growth"] is not None), key=lambda s: s["growth"])
+        worst = max((s for s in d["scaling"] if s["growth_cpu"] is not None), key=lambda s: s["growth_cpu"])
         total = next(s for s in d["scaling"] if s["group"] == "total")
-        add("cost per document constant as the corpus grows", f"per-1k cost growth ≤ {LINEAR_LIMIT}×",
-            f"total {total['growth']}×; worst stage {worst['group']} {worst['growth']}×",
+        add("cost per document constant as the corpus grows", f"CPU per 1k docs grows ≤ {LINEAR_LIMIT}×",
+            f"total {total['growth_cpu']}× CPU ({total['growth']}× wall); worst stage {worst['group']} "
+            f"{worst['growth_cpu']}× CPU ({worst['growth']}× wall)",
             all(s["linear"] for s in d["scaling"] if s["linear"] is not None))  # fmt: skip
     return out
 
@@ -878,27 +895,28 @@ def to_markdown(results: dict) -> str:
     profiles = {int(k): v for k, v in results.get("profiles", {}).items()}
     if profiles:
         sizes = sorted(profiles)
-        head = " | ".join(f"{_size_label(n)}: s/1k docs" for n in sizes)
+        head = " | ".join(f"{_size_label(n)} wall | {_size_label(n)} CPU" for n in sizes)
         lines += [
             "",
             "Where the time goes: the pipeline's own functions run one batch at a time with a timer around each "
             "stage (`benchmarks.run _profile`; one-time setup — imports, gazetteer, fastText model, GX context — "
-            "excluded and shown last). *share* and *cores* (CPU/wall) are for the "
-            f"{sizes[0]:,}-document run; *growth* is the per-1k cost at {sizes[-1]:,} over {sizes[0]:,}.",
+            "excluded and shown last). Seconds per 1,000 documents, wall and CPU (all threads); *share* (of wall "
+            f"time) and *cores* (CPU/wall) are for the {sizes[-1]:,}-document run; *growth* is the per-1k cost at "
+            f"{sizes[-1]:,} over {sizes[0]:,}, CPU (wall); ⚠ marks CPU growth above {LINEAR_LIMIT}×.",
             "",
             f"| stage | {head} | share | cores | growth |",
-            "|---|" + "---:|" * len(sizes) + "---:|---:|---:|",
+            "|---|" + "---:|---:|" * len(sizes) + "---:|---:|---:|",
         ]
-        first = {r["group"]: r for r in stage_table(profiles[sizes[0]]["profile"])}
+        last = {r["group"]: r for r in stage_table(profiles[sizes[-1]]["profile"])}
         for s in d.get("scaling", []):
-            per1k = " | ".join(_fmt(s["s_per_1k"].get(n), ".3f") for n in sizes)
-            f = first.get(s["group"], {})
+            per1k = " | ".join(f"{_fmt(s['s_per_1k'].get(n), '.3f')} | {_fmt(s['cpu_s_per_1k'].get(n), '.3f')}" for n in sizes)
+            f = last.get(s["group"], {})
             share = _fmt(f.get("share"), ".1%") if s["group"] != "total" else "100%"
             cores = _fmt(f.get("cores"), ".2f") if s["group"] != "total" else _fmt(
-                profiles[sizes[0]]["profile"]["cpu_s"] / profiles[sizes[0]]["profile"]["wall_s"], ".2f")
-            growth = _fmt(s["growth"], ".2f") + ("" if s["linear"] in (None, True) else " ⚠")
+                profiles[sizes[-1]]["profile"]["cpu_s"] / profiles[sizes[-1]]["profile"]["wall_s"], ".2f")
+            growth = f"{_fmt(s['growth_cpu'], '.2f')} ({_fmt(s['growth'], '.2f')})" + ("" if s["linear"] in (None, True) else " ⚠")
             lines.append(f"| {s['group']} | {per1k} | {share} | {cores} | {growth} |")
-        setup = " | ".join(f"{profiles[n]['profile']['setup_s']:.1f} s" for n in sizes)
+        setup = " | ".join(f"{profiles[n]['profile']['setup_s']:.1f} s | " for n in sizes)
         lines.append(f"| *one-time setup* | {setup} | | | |")
         top = sorted(profiles[sizes[-1]]["profile"]["stages"], key=lambda s: -s["wall_s"])[:8]
         lines += ["", f"Largest single stages at {sizes[-1]:,} documents:", ""]
@@ -948,6 +966,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="skip everything that runs the product (CLI, direct, probe, profiles): for quick checks")  # fmt: skip
     ap.add_argument("--keep-outputs", action="store_true", help="keep every run's output (default: only the CLI's)")
     ap.add_argument("--update-readme", action="store_true", help="write the figures into benchmarks/README.md")
+    ap.add_argument("--from-results", type=Path, metavar="RESULTS_JSON",
+                    help="measure nothing: recompute the ratios and tables of an earlier results.json and write them again")  # fmt: skip
     args = ap.parse_args(argv)
     try:
         args.sizes = sorted({int(s) for s in str(args.sizes).split(",") if s.strip()})
@@ -956,12 +976,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def finish(results: dict, root: Path, update: bool, log_file: Path | None = None) -> None:
+    """Derive the figures, write results.json and results.md, print the table (and update the README)."""
+    results["derived"] = derive(results)
+    markdown = to_markdown(results)
+    (root / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    (root / "results.md").write_text(markdown)
+    print(markdown)
+    if update:
+        _log("updated benchmarks/README.md" if update_readme(markdown) else "benchmarks/README.md has no figures block", log_file)
+    _log(f"wrote {root / 'results.json'} and {root / 'results.md'}", log_file)
+
+
+def rerender(path: Path, update: bool) -> int:
+    results = json.loads(path.read_text())
+    finish(results, path.resolve().parent, update)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in CHILDREN:  # a measured child: print its result as the last line
         print(json.dumps(CHILDREN[argv[0]](*argv[1:])))
         return 0
     args = parse_args(argv)
+    if args.from_results:
+        return rerender(args.from_results, args.update_readme)
     root = args.root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     log_file = root / "bench.log"
@@ -1014,26 +1054,23 @@ def main(argv: list[str] | None = None) -> int:
         m["prefect_probe"] = measure("prefect-probe", _child_cmd("_prefect_probe", args.probe_tasks), env=env,
                                      log_dir=logs, log_file=log_file)  # fmt: skip
 
-        results["profiles"] = {}
+        results["profiles"], results["errors"] = {}, []
         for n in args.sizes:
-            sized = corpus if n == args.n else ensure_corpus(root, n, args.dates, args.seed, log_file)
-            if n != args.n:
-                warm_cache(Path(sized["raw_dir"]))
-                run = run_pipeline_cli(root, sized, f"pipeline-{sized['files']}", env, log_file)
-                results["pipeline_by_size"][str(sized["files"])] = run
-                if not args.keep_outputs:
-                    shutil.rmtree(Path(run["data_dir"]).parent, ignore_errors=True)
-            results["profiles"][str(sized["files"])] = run_profile(root, sized, env, log_file, args.keep_outputs)
+            try:
+                sized = corpus if n == args.n else ensure_corpus(root, n, args.dates, args.seed, log_file)
+                if n != args.n:
+                    warm_cache(Path(sized["raw_dir"]))
+                    run = run_pipeline_cli(root, sized, f"pipeline-{sized['files']}", env, log_file)
+                    results["pipeline_by_size"][str(sized["files"])] = run
+                    if not args.keep_outputs:
+                        shutil.rmtree(Path(run["data_dir"]).parent, ignore_errors=True)
+                results["profiles"][str(sized["files"])] = run_profile(root, sized, env, log_file, args.keep_outputs)
+            except RuntimeError as err:  # one failed size must not lose the figures already measured
+                _log(f"size {n:,} failed: {err}", log_file)
+                results["errors"].append(f"size {n}: {err}")
 
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    results["derived"] = derive(results)
-    markdown = to_markdown(results)
-    (root / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    (root / "results.md").write_text(markdown)
-    print(markdown)
-    if args.update_readme:
-        _log("updated benchmarks/README.md" if update_readme(markdown) else "benchmarks/README.md has no figures block", log_file)
-    _log(f"wrote {root / 'results.json'} and {root / 'results.md'}", log_file)
+    finish(results, root, args.update_readme, log_file)
     return 0
 
 

@@ -55,6 +55,8 @@ def configure_runtime(verbose: bool) -> None:
         "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
         "PREFECT_SERVER_LOGGING_LEVEL": "INFO" if verbose else "ERROR",
         "PREFECT_LOGGING_LOG_PRINTS": "false",
+        # a first start migrates a fresh database; on a busy 2-core machine that can pass Prefect's 20 s
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "info" if verbose else "error",
         "DASK_DISTRIBUTED__DIAGNOSTICS__NVML": "false",
     }

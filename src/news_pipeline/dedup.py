@@ -87,18 +87,22 @@ def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: floa
     of their stories takes that id, so story ids stay stable across partitions and runs.
     """
     cols = ["doc_id", *_ORDER, "minhash"]
-    prior = earlier.select(*cols, "story_id") if earlier.height else None
     docs = pl.concat(
-        [prior, current.select(cols).with_columns(pl.lit(None, dtype=pl.String).alias("story_id"))]
-        if prior is not None
-        else [current.select(cols).with_columns(pl.lit(None, dtype=pl.String).alias("story_id"))],
+        [
+            earlier.select(*cols, "story_id").with_columns(pl.lit(False).alias("new")),
+            current.select(cols).with_columns(pl.lit(None, dtype=pl.String).alias("story_id"), pl.lit(True).alias("new")),
+        ],
         how="vertical_relaxed",
     ).sort(_ORDER)
     n = docs.height
     if n == 0:
         return current.select("doc_id", pl.lit(None, dtype=pl.String).alias("story_id"))
-    sig = np.asarray(docs["minhash"].to_list(), dtype=np.uint32).reshape(n, NUM_PERM)
+    # explode + reshape: a (n, 128) array without a Python list per row
+    sig = docs["minhash"].explode().to_numpy().astype(np.uint32).reshape(n, NUM_PERM)
     keys = pl.DataFrame({"row": np.repeat(np.arange(n), BANDS), "key": _band_keys(sig).ravel()})
+    new_rows = pl.Series(np.flatnonzero(docs["new"].to_numpy()))
+    # only buckets that hold a new doc matter: earlier partitions were linked when they were published
+    keys = keys.join(keys.filter(pl.col("row").is_in(new_rows.implode())).select("key").unique(), on="key", how="semi")
     # each bucket links its members to its first member: a star, not all pairs, so big buckets stay linear
     pairs = (
         keys.with_columns(pl.col("row").min().over("key").alias("head"))

@@ -1,0 +1,38 @@
+"""Exact duplicates and near-duplicate stories, within a partition and against earlier ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from news_pipeline.dedup import add_content_hash, add_minhash, assign_duplicates, assign_stories
+
+STORY = " ".join(f"Satz {i} über die Gewerkschaft und die Verträge der Angestellten in Wien." for i in range(20))
+EDITED = STORY.replace("Satz 3 über", "Satz drei über").replace("Satz 11 über", "Satz elf über")
+OTHER = " ".join(f"Zeile {i}: Fußball am Wochenende, viele Tore und ein volles Stadion in Graz." for i in range(20))
+
+
+def frame(day: dt.date, rows: dict[str, str]) -> pl.DataFrame:
+    df = pl.DataFrame({"doc_id": list(rows), "body": list(rows.values())}).with_columns(
+        pl.lit(day).alias("ingest_date"), (pl.lit(f"{day}/") + pl.col("doc_id")).alias("source_path")
+    )
+    return add_minhash(add_content_hash(df))
+
+
+def test_exact_duplicates_point_at_first_seen_and_ignore_case_and_spacing():
+    cur = frame(dt.date(2025, 6, 2), {"a": STORY, "b": OTHER, "c": "  " + STORY.upper().replace(" ", "  ")})
+    assert dict(assign_duplicates(cur, cur.clear()).iter_rows()) == {"a": None, "b": None, "c": "a"}
+
+
+def test_stories_link_small_edits_not_other_texts():
+    cur = frame(dt.date(2025, 6, 2), {"a": STORY, "b": EDITED, "c": OTHER})
+    stories = dict(assign_stories(cur, cur.clear().with_columns(pl.lit(None, dtype=pl.String).alias("story_id")), 0.5).iter_rows())
+    assert stories == {"a": "a", "b": "a", "c": "c"}
+
+
+def test_earlier_partitions_win_and_keep_their_story_id():
+    old = frame(dt.date(2025, 6, 1), {"z": EDITED}).with_columns(pl.lit("story-z").alias("story_id"))
+    cur = frame(dt.date(2025, 6, 2), {"a": STORY, "b": OTHER, "c": EDITED})
+    assert dict(assign_stories(cur, old, 0.5).iter_rows()) == {"a": "story-z", "b": "b", "c": "story-z"}
+    assert dict(assign_duplicates(cur, old).iter_rows()) == {"a": None, "b": None, "c": "z"}
