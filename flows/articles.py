@@ -77,7 +77,9 @@ def _logical_date(settings: Settings) -> dt.date | None:
     scheduled = flow_run.scheduled_start_time
     if scheduled is None:
         return None
-    return (scheduled.astimezone(ZoneInfo(settings.timezone)) - dt.timedelta(days=1)).date()
+    # via the timestamp: Prefect hands over a pendulum DateTime whose arithmetic drops the zone
+    local = dt.datetime.fromtimestamp(scheduled.timestamp(), ZoneInfo(settings.timezone))
+    return local.date() - dt.timedelta(days=1)
 
 
 @flow(name="news-pipeline", persist_result=False, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))

@@ -141,7 +141,8 @@ class Versions:
     changed: list[str]
     dates: list[dt.date]
     state: str = "A"
-    refs: dict[str, dict[str, dict[dt.date, pl.DataFrame]]] = field(default_factory=dict)
+    refs: dict[str, dict[str, dict[dt.date, pl.DataFrame]]] = field(default_factory=dict)  # version -> snapshot
+    ref_data: dict[str, Path] = field(default_factory=dict)  # version -> data dir of its clean run
 
     def toggle(self) -> str:
         """Swap every changed path between ``raw`` and ``alt`` (renames keep mtimes), return the new version."""
@@ -168,7 +169,8 @@ class Versions:
         """An independent copy (same mtimes, same version state) under ``dest``."""
         shutil.copytree(self.raw, dest / "raw", symlinks=True)
         shutil.copytree(self.alt, dest / "alt", symlinks=True)
-        return Versions(dest / "raw", dest / "alt", list(self.changed), list(self.dates), self.state, self.refs)
+        return Versions(dest / "raw", dest / "alt", list(self.changed), list(self.dates), self.state, self.refs,
+                        self.ref_data)  # fmt: skip
 
     def allowed(self, dataset: str, day: dt.date) -> list[pl.DataFrame]:
         return [self.refs[v][dataset][day] for v in ("A", "B") if day in self.refs[v][dataset]]

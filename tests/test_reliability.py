@@ -7,19 +7,16 @@ reference outputs come from clean runs; every partition a reader sees must equal
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import json
 import os
 import random
 import shutil
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from news_pipeline import pipeline, storage
@@ -53,26 +50,19 @@ def versions(tmp_path_factory, prefect_harness):
     """Landing-zone versions A and B with the reference output of a clean run of each."""
     root = tmp_path_factory.mktemp("versions")
     v = build_versions(root)
-    old = os.environ.get("NEWS_PIPELINE_BATCH_SIZE")
-    os.environ["NEWS_PIPELINE_BATCH_SIZE"] = BATCH_SIZE
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NEWS_PIPELINE_BATCH_SIZE", BATCH_SIZE)  # as in the workers below
         for version in ("A", "B"):
             v.set(version)
-            data = root / f"ref-{version}"
-            run_flow(v.raw, data)
-            assert_accounting(v.raw, data)
-            v.refs[version] = snapshot(data)
-    finally:
-        if old is None:
-            os.environ.pop("NEWS_PIPELINE_BATCH_SIZE")
-        else:
-            os.environ["NEWS_PIPELINE_BATCH_SIZE"] = old
+            v.ref_data[version] = root / f"ref-{version}"
+            run_flow(v.raw, v.ref_data[version])
+            assert_accounting(v.raw, v.ref_data[version])
+            v.refs[version] = snapshot(v.ref_data[version])
     v.set("A")
     for name in DATASETS:
         for day in v.dates:
             a, b = v.refs["A"][name][day], v.refs["B"][name][day]
             assert not a.equals(b), f"versions A and B must differ in {name} {day}"
-    v.ref_data = {version: root / f"ref-{version}" for version in ("A", "B")}
     return v
 
 
@@ -83,11 +73,13 @@ def versions(tmp_path_factory, prefect_harness):
 # Workers are forked from a "zygote" process that has imported Prefect, the flow, Great Expectations
 # and the project once: each worker is a real process running the real flow against the session's
 # Prefect server, killed with SIGKILL, but without paying ~10 s of imports per kill. A job with
-# kill_after=n makes the worker send itself SIGKILL right after the n-th atomic rename of its run
-# (4 data files and then the manifest per partition), i.e. exactly between the steps of a publish.
+# kill_after=n makes the worker send itself SIGKILL right after the n-th publish_file call of its run
+# (4 data files and then the manifest per partition), i.e. exactly between the steps of a publish;
+# kill_during=n sends it from a timer started as the n-th publish_file call begins (during it, if
+# publishing a file takes any time at all).
 ZYGOTE = textwrap.dedent(
     """
-    import json, os, signal, sys, traceback
+    import json, os, signal, sys, threading, traceback
     from news_pipeline import language, storage, validate
     import flows.articles
     validate._gx()
@@ -102,15 +94,17 @@ ZYGOTE = textwrap.dedent(
                 fd = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
                 os.dup2(fd, 1)
                 os.dup2(fd, 2)
-                after = job.get("kill_after", 0)
-                if after:
+                after, during = job["kill_after"], job["kill_during"]
+                if after or during:
                     publish, count = storage.publish_file, [0]
-                    def publish_then_die(staged, final):
-                        publish(staged, final)
+                    def publish_and_die(staged, final):
                         count[0] += 1
-                        if count[0] >= after:
+                        if count[0] == during:  # SIGKILL from a timer while this rename is under way
+                            threading.Timer(job["delay"], os.kill, (os.getpid(), signal.SIGKILL)).start()
+                        publish(staged, final)
+                        if count[0] == after:
                             os.kill(os.getpid(), signal.SIGKILL)
-                    storage.publish_file = publish_then_die
+                    storage.publish_file = publish_and_die
                 flows.articles.process_articles(raw_dir=job["raw"], data_dir=job["data"])
                 code = 0
             except BaseException:
@@ -148,9 +142,10 @@ class Zygote:
             raise AssertionError(f"worker zygote died; log:\n{self.log.read_text(errors='replace')[-3000:]}")
         return line.split()
 
-    def start(self, raw: Path, data: Path, kill_after: int = 0) -> int:
+    def start(self, raw: Path, data: Path, kill_after: int = 0, kill_during: int = 0, delay: float = 0.0) -> int:
         self._wait_ready()
-        job = {"raw": str(raw), "data": str(data), "log": str(self.log), "kill_after": kill_after}
+        job = {"raw": str(raw), "data": str(data), "log": str(self.log), "kill_after": kill_after,
+               "kill_during": kill_during, "delay": delay}  # fmt: skip
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         word, pid = self._line()
@@ -214,7 +209,10 @@ def _life(v, data: Path, zygote: Zygote, trigger: tuple, rng: random.Random) -> 
     manifests = [storage.manifest_path(settings, d) for d in v.dates]
     inodes = [_inode(p) for p in curated]
     mtimes = [_mtime(p) for p in manifests]
-    pid = zygote.start(v.raw, data, kill_after=trigger[1] if kind == "self" else 0)
+    pid = zygote.start(
+        v.raw, data, kill_after=trigger[1] if kind == "self" else 0, kill_during=trigger[1] if kind == "during" else 0,
+        delay=rng.uniform(0, trigger[2]) if kind == "during" else 0.0,
+    )
 
     def fire() -> bool:
         if kind == "staged":
@@ -230,7 +228,7 @@ def _life(v, data: Path, zygote: Zygote, trigger: tuple, rng: random.Random) -> 
     started = time.monotonic()
     while _alive(pid):
         if fire():
-            if kind in ("staged", "manifest"):
+            if len(trigger) > 2 and kind != "during":  # a random moment after the event
                 time.sleep(rng.uniform(0, trigger[2]))
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -268,26 +266,30 @@ def test_kill_9_at_many_points_never_exposes_a_partial_partition(zygote, version
     v = versions.copy(tmp_path)
     data = tmp_path / "data"
     shutil.copytree(versions.ref_data["A"], data)  # start from a complete publish of version A
-    # (version of the landing zone, when to kill); the version switches make every partition change again
+    # (switch the landing zone to its other version first?, when to kill); after a worker that was
+    # not killed (nothing left to do) the version switches too, so every life has work to die in
     lives = [
-        ("B", ("staged", None, 0.3)),  # while the first batches are processed
-        ("B", ("self", 1)),  # after the quarantine file of the first partition is replaced
-        ("B", ("publishing",)),  # while the publish files are written and renamed
-        ("B", ("self", 2)),  # quarantine and curated replaced, signatures and ledger not
-        ("A", ("self", 4)),  # every data file replaced, manifest not yet written
-        ("A", ("replaced", 1)),  # right after the curated file of the second day is replaced
-        ("A", ("staged", None, 3.0)),  # anywhere in the run
-        ("B", ("self", 7)),  # in the middle of the second partition's publish
-        ("B", ("manifest", 1, 0.5)),  # shortly after the first partition is committed
-        ("B", ("publishing",)),
+        (True, ("staged", None, 0.3)),  # while the first batches are processed
+        (False, ("self", 1)),  # after the quarantine file of the first partition is replaced
+        (False, ("publishing", None, 0.0)),  # as soon as the first publish file is being written
+        (False, ("during", 2, 0.01)),  # while the curated file of the first partition is being published
+        (True, ("self", 4)),  # every data file replaced, manifest not yet written
+        (False, ("replaced", 1)),  # right after the curated file of the second day is replaced
+        (True, ("during", 6, 0.02)),  # while the second partition's quarantine file is being published
+        (False, ("self", 7)),  # after the 7th rename: in the middle of a later partition's publish
+        (False, ("manifest", 1, 0.5)),  # shortly after the first partition is committed
     ]
-    killed = 0
-    for i, (version, trigger) in enumerate(lives):
-        v.set(version)
-        outcome = _life(v, data, zygote, trigger, rng)
-        killed += outcome == "killed"
-        _assert_readers_see_complete_partitions(v, data, f"life {i} {trigger} ({outcome}, seed {seed})")
-    assert killed >= 8, f"only {killed} of {len(lives)} workers were killed (seed {seed})"
+    # anywhere in the publish window (writes, fsyncs, renames); more of these while fewer than 8 were killed
+    lives += [(False, ("publishing", None, 0.3))] * 8
+    outcomes: list[str] = []
+    for i, (switch, trigger) in enumerate(lives):
+        if i >= 10 and outcomes.count("killed") >= 8:
+            break
+        if switch or (outcomes and outcomes[-1] == "finished"):
+            v.toggle()
+        outcomes.append(_life(v, data, zygote, trigger, rng))
+        _assert_readers_see_complete_partitions(v, data, f"life {i} {trigger} ({outcomes[-1]}, seed {seed})")
+    assert outcomes.count("killed") >= 8, f"too few workers were killed: {outcomes} (seed {seed})"
 
     # a normal run repairs everything: exactly the clean run's rows, once each
     assert _life(v, data, zygote, ("never",), rng) == "finished"
@@ -295,7 +297,7 @@ def test_kill_9_at_many_points_never_exposes_a_partial_partition(zygote, version
     view = snapshot(data)
     for name in DATASETS:
         for day in v.dates:
-            assert view[name][day].equals(v.refs["B"][name][day]), f"{name} {day} differs from the clean run"
+            assert view[name][day].equals(v.refs[v.state][name][day]), f"{name} {day} differs from the clean run"
     assert_accounting(v.raw, data)
     settings = Settings(raw_dir=v.raw, data_dir=data)
     assert all(pipeline._committed_run(settings, day) for day in v.dates), "a partition is left uncommitted"
@@ -364,7 +366,7 @@ def test_readers_see_whole_partitions_while_backfills_rewrite_them(versions, tmp
             assert all(r.poll() is None for r in readers), "a reader died before the backfills started"
             time.sleep(0.05)
         backfills = 0
-        for version in ("B", "A", "B", "A"):
+        for version in ("B", "A", "B"):
             v.set(version)
             summary = run_flow(v.raw, data, start=v.dates[0], end=v.dates[-1], force=True)
             assert summary["partitions"] == len(v.dates) and not summary["failed_partitions"]
@@ -380,21 +382,22 @@ def test_readers_see_whole_partitions_while_backfills_rewrite_them(versions, tmp
     for r in reads:
         if "error" in r:
             continue
-        seen = {key: value for key, value in r["counts"].items()}
+        seen = r["counts"]
         if sorted(seen) != sorted(str(d) for d in v.dates):
             wrong.append((r["engine"], r["dataset"], "partitions", sorted(seen)))
         for day, (n, unique) in seen.items():
             if n not in expected.get((r["dataset"], day), set()) or unique != n:
                 wrong.append((r["engine"], r["dataset"], day, n, unique))
     by_engine = {e: sum(r["engine"] == e for r in reads) for e in ("polars", "duckdb", "pyarrow")}
-    assert min(by_engine.values()) >= 10, f"too few reads overlapped the {backfills} backfills: {by_engine}"
+    assert min(by_engine.values()) >= 10, f"too few reads during the {backfills} backfills: {by_engine}"
     # the data promise: no reader, whatever engine, ever sees a partial or mixed partition
     assert not wrong, f"readers saw incomplete partitions: {wrong[:10]}"
     assert not [r for r in failed if r["engine"] == "pyarrow"], f"PyArrow reads failed: {failed[:5]}"
     if failed:
-        # Polars and DuckDB re-open a file by path between reading its footer and its pages; a
-        # rename in between makes them read the new file with the old footer (an error, never
-        # wrong rows, as asserted above). See the final report: no rename scheme fixes it.
+        # Known limitation, not a flake: Polars and DuckDB open a file by path more than once (footer
+        # first, pages later). An os.replace in between makes them read the new file's bytes with the
+        # old footer, and they fail (never with wrong rows: asserted above). No rename scheme on a
+        # POSIX file system avoids that for glob readers; PyArrow, which opens each file once, never fails.
         engines = sorted({r["engine"] for r in failed})
         pytest.xfail(
             f"{len(failed)} of {len(reads)} reads by {engines} failed during a publish, e.g. {failed[0]['error']}"
@@ -470,7 +473,7 @@ def _pickles(root: Path, since_ns: int) -> list[str]:
     if not root.exists():
         return found
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
+        dirnames[:] = [d for d in dirnames if d not in (".git", ".hypothesis")]  # hypothesis: random bytes
         for name in filenames:
             path = Path(dirpath) / name
             try:
@@ -488,7 +491,8 @@ def _pickles(root: Path, since_ns: int) -> list[str]:
 
 
 def _is_loopback(host) -> bool:
-    return host in ("127.0.0.1", "::1", "localhost", "") or str(host).startswith("127.")
+    """127.0.0.0/8, ::1 or localhost; "" (and 0.0.0.0, ::) would mean every interface."""
+    return host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127.")
 
 
 def _inet(events: list[list[str]], event: str) -> list[tuple]:
@@ -522,9 +526,12 @@ def test_cli_runs_without_network_on_loopback_and_writes_no_pickles(landing_zone
     assert_accounting(landing_zone, data)
 
     events = [line.split("\t") for line in audit.read_text().splitlines()]
-    listening = [a for a in _inet(events, "socket.bind") if a[1] != 0]
-    assert listening, f"the temporary Prefect server's listening socket was not seen: {events[:20]}"
-    assert [a for a in listening if not _is_loopback(a[0])] == [], f"something listened beyond loopback: {listening}"
+    binds = _inet(events, "socket.bind")
+    # the CLI probes a free port, then the server process it starts binds it: the hook saw both processes
+    bound = {pid for pid, kind, family, addr in events if kind == "socket.bind" and family in ("2", "10")
+             and ast.literal_eval(addr)[1] != 0}  # fmt: skip
+    assert len(bound) >= 2, f"the temporary Prefect server's listening socket was not seen: {events[:20]}"
+    assert [a for a in binds if not _is_loopback(a[0])] == [], f"something bound beyond loopback: {binds}"
     outbound = [a for a in _inet(events, "socket.connect") if not _is_loopback(a[0])]
     assert outbound == [], f"something tried to reach beyond loopback: {outbound}"
     lookups = {ast.literal_eval(addr)[0] for _, kind, _, addr in events if kind == "socket.getaddrinfo"}

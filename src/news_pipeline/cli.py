@@ -55,6 +55,9 @@ def configure_runtime(verbose: bool) -> None:
         "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
         "PREFECT_SERVER_LOGGING_LEVEL": "INFO" if verbose else "ERROR",
         "PREFECT_LOGGING_LOG_PRINTS": "false",
+        # a failed flow or task logs its traceback; the CLI prints the one-line reason instead
+        "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO" if verbose else "CRITICAL",
+        "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO" if verbose else "CRITICAL",
         # a first start migrates a fresh database; on a busy 2-core machine that can pass Prefect's 20 s
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "info" if verbose else "error",

@@ -7,6 +7,7 @@ paths and small result records travel; the article text stays in staged Parquet 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -98,13 +99,16 @@ def _change(settings: Settings, day: dt.date, files: pl.DataFrame) -> str | None
         return "new"
     if _committed_run(settings, day) is None:
         return "incomplete: the last publish did not finish"
-    ledger = pl.read_parquet(ledger_file, columns=["source_path", "size", "mtime_ns", "raw_sha256"])
-    now = files.select("source_path", "size", "mtime_ns", "abs_path")
-    added = now.join(ledger, on="source_path", how="anti").height
-    removed = ledger.join(now, on="source_path", how="anti").height
+    ledger = pl.read_parquet(ledger_file, columns=["doc_id", "size", "mtime_ns", "raw_sha256"])
+    # keyed by doc_id, not source_path: two names may render to the same source_path (see path_doc_ids)
+    now = files.select("size", "mtime_ns", "abs_path").with_columns(
+        path_doc_ids(settings, files["abs_path"].to_list()).alias("doc_id")
+    )
+    added = now.join(ledger, on="doc_id", how="anti").height
+    removed = ledger.join(now, on="doc_id", how="anti").height
     if added or removed:
         return f"changed: {added} new, {removed} removed files"
-    moved = now.join(ledger, on="source_path", suffix="_ledger").filter(
+    moved = now.join(ledger, on="doc_id", suffix="_ledger").filter(
         (pl.col("size") != pl.col("size_ledger")).fill_null(True)
         | (pl.col("mtime_ns") != pl.col("mtime_ns_ledger")).fill_null(True)
     )
@@ -157,8 +161,20 @@ def _early_reasons(settings: Settings) -> pl.Expr:
 
 
 def doc_ids(source_path: pl.Expr) -> pl.Expr:
-    """Stable id of a raw file: the first 20 hex digits of SHA-256 of its source path."""
+    """Stable id of a raw file: the first 20 hex digits of SHA-256 of its source path (String or Binary)."""
     return source_path.chash.sha2_256().str.slice(0, 20)
+
+
+def path_doc_ids(settings: Settings, abs_paths: list[bytes]) -> pl.Expr:
+    """``doc_ids`` of the files' paths relative to the landing zone, hashed as the bytes the OS names them.
+
+    For a UTF-8 name that is exactly the hash of its ``source_path``. A name with undecodable bytes
+    (shown as ``\\xNN`` in ``source_path``) hashes differently from a file literally named like that
+    rendering, so two such files can never share a ``doc_id`` (which would merge their rows).
+    """
+    root, sep = os.fsencode(settings.raw_dir), os.sep.encode()
+    rel = [os.path.relpath(p, root).replace(sep, b"/") for p in abs_paths]
+    return doc_ids(pl.lit(pl.Series(rel, dtype=pl.Binary)))
 
 
 def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int, files: list[tuple]) -> BatchResult:
@@ -166,7 +182,7 @@ def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_n
     started = time.perf_counter()
     source_paths, abs_paths, sizes, mtimes = (list(c) for c in zip(*files)) if files else ([], [], [], [])
     raw = read_batch(abs_paths, source_paths, settings.max_file_bytes).with_columns(
-        doc_ids(pl.col("source_path")).alias("doc_id"),
+        path_doc_ids(settings, abs_paths).alias("doc_id"),
         pl.Series("size", sizes, dtype=pl.Int64),
         pl.Series("mtime_ns", mtimes, dtype=pl.Int64),
     )
