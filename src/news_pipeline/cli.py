@@ -67,6 +67,9 @@ def configure_runtime(verbose: bool) -> None:
         os.environ.setdefault(key, value)
     if not verbose:  # GX and Dask log routine start-up at INFO through the root logger
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        # Prefect's background services warn while draining their queues at exit
+        for name in ("EventsWorker", "APILogWorker"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         # a local cluster's nanny warns when it has to kill an idle worker at shutdown
         logging.getLogger("distributed").setLevel(logging.ERROR)
 
