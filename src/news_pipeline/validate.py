@@ -19,6 +19,10 @@ from typing import Any
 
 import polars as pl
 
+from news_pipeline.settings import Thresholds as _SettingsThresholds
+
+_SETTINGS_DEFAULTS = _SettingsThresholds.model_fields
+
 #: The suite shipped with the repo; ``suite_path`` overrides it.
 SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "articles.json"
 
@@ -39,13 +43,16 @@ _GX_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Values for the suite's ``$PARAMETER`` placeholders; field names are the parameter names."""
+    """Values for the suite's ``$PARAMETER`` placeholders; field names are the parameter names.
 
-    min_words: int = 30
-    max_words: int = 20_000
-    max_quarantine_share: float = 0.5
-    max_duplicate_share: float = 0.5
-    max_non_german_share: float = 0.2
+    The defaults are those of :class:`news_pipeline.settings.Thresholds`, the one place they are set.
+    """
+
+    min_words: int = _SETTINGS_DEFAULTS["min_words"].default
+    max_words: int = _SETTINGS_DEFAULTS["max_words"].default
+    max_quarantine_share: float = _SETTINGS_DEFAULTS["max_quarantine_share"].default
+    max_duplicate_share: float = _SETTINGS_DEFAULTS["max_duplicate_share"].default
+    max_non_german_share: float = _SETTINGS_DEFAULTS["max_non_german_share"].default
 
     @classmethod
     def coerce(cls, value: Thresholds | Mapping[str, Any] | Any) -> Thresholds:
