@@ -6,6 +6,8 @@ import numpy as np
 import polars as pl
 import polars_hash as plh
 import rensa
+
+from news_pipeline.normalize import unicode_normalize
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -18,14 +20,20 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD
 _ORDER = ["ingest_date", "source_path"]
 
 
-def normalized_body() -> pl.Expr:
+def normalized_body(df: pl.DataFrame) -> pl.Series:
     """The body as compared for exact duplicates: NFKC, case-folded, whitespace collapsed."""
-    return pl.col("body").str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    # A body is words separated by single spaces and paragraphs by "\n\n" (see parse), so a literal
+    # replace collapses its whitespace; the full regex runs only where anything else is left.
+    quick = unicode_normalize(pl.col("body"), "NFKC").str.to_lowercase().str.replace_all("\n\n", " ", literal=True)
+    body = df.select(quick.alias("body"))
+    odd = pl.when(pl.col("body").str.contains(r"[^\S ]|  |^ | $")).then(pl.col("body"))
+    return body.select(pl.coalesce(odd.str.replace_all(r"\s+", " ").str.strip_chars(), pl.col("body"))).to_series()
 
 
 def add_content_hash(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``content_hash``: SHA-256 (hex) of the normalised body; equal bodies, equal hash."""
-    return df.with_columns(normalized_body().chash.sha2_256().alias("content_hash"))
+    hashed = normalized_body(df).to_frame().select(pl.col("body").chash.sha2_256())
+    return df.with_columns(hashed.to_series().alias("content_hash"))
 
 
 def _shingle_hashes(df: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:

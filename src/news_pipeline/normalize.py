@@ -13,6 +13,27 @@ _ANY_TAG = r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>"
 _COMMENT = r"(?s)<!--.*?-->"
 # A link's text and target survive as Markdown, so credits like <a href="…">n-tv.de</a> are found later.
 _ANCHOR = r"(?is)<a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]*)[\"'][^<>]*>([^<]*)</a\s*>"
+_ODD_SPACE = r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+_INVISIBLE = r"[\u00ad\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # soft hyphen, zero-width, BOM, C0
+_NEEDS_CLEANING = r"[\r\u00a0\u2000-\u200f\u202f\u205f\u3000\u00ad\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Text made only of these characters is unchanged by NFC (resp. NFKC), so the costly normalisation
+# runs only on the rows with anything else. NFC: U+0000-02FF (Latin; the first characters NFC can
+# change are the combining marks from U+0300), general punctuation except U+2000/2001, currency
+# signs, the trade mark sign. NFKC also maps Latin-1's compatibility characters (NBSP, "²", "½",
+# "µ", ...), the ellipsis and the primes, so its set is smaller. Both checked against every code
+# point with unicodedata in tests/test_normalize.py.
+_STABLE = {
+    "NFC": "\x00-\u02ff\u2002-\u2027\u2030-\u205e\u20a0-\u20c0\u2122",
+    "NFKC": "\x00-\x7f\u00a1-\u00a7\u00a9\u00ab-\u00ae\u00b0\u00b1\u00b6\u00b7\u00bb\u00bf-\u00ff"
+    "\u2010\u2012-\u2015\u2018-\u2023\u2030\u2039\u203a\u20ac",
+}
+
+
+def unicode_normalize(expr: pl.Expr, form: str) -> pl.Expr:
+    """``expr.str.normalize(form)``, computed only for the rows that hold a character it may change."""
+    return pl.coalesce(pl.when(expr.str.contains(f"[^{_STABLE[form]}]")).then(expr).str.normalize(form), expr)
+
+
 _URL = r"https?://[^\s<>\"'()\[\]{}|\\^`]+"
 
 
@@ -37,15 +58,18 @@ def unescape_entities(df: pl.DataFrame, column: str) -> pl.DataFrame:
 def normalize_text(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``text`` (clean Unicode, LF line ends, no HTML tags) and ``links`` (absolute URLs) from ``raw_text``."""
     df = df.with_columns(pl.col("raw_text").alias("text")).pipe(unescape_entities, "text")
-    text = (
-        pl.col("text")
-        .str.replace_all("\r\n", "\n", literal=True)
+    # Each cleaning pass runs only on the rows that need it (string ops skip nulls): most files
+    # have no CR, odd spaces or controls, and few have text that NFC can change.
+    text = pl.col("text")
+    dirty = pl.when(text.str.contains(_NEEDS_CLEANING)).then(text)
+    cleaned = (
+        dirty.str.replace_all("\r\n", "\n", literal=True)
         .str.replace_all("\r", "\n", literal=True)
-        .str.replace_all(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]", " ")
-        .str.replace_all(r"[\u00ad\u200b-\u200f\u2060\ufeff]", "")
-        .str.replace_all(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "")
-        .str.normalize("NFC")
+        .str.replace_all(_ODD_SPACE, " ")
+        .str.replace_all(_INVISIBLE, "")
     )
+    df = df.with_columns(pl.coalesce(cleaned, text).alias("text"))
+    text = unicode_normalize(text, "NFC")
     links = (
         pl.col("text")
         .str.extract_all(_URL)

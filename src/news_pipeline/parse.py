@@ -1,7 +1,9 @@
 """Split articles into lines and blocks and label each: title, teaser, body, subheading, details, trailer.
 
 Everything here works on exploded frames (one row per line, then per block) with Polars
-expressions; no Python runs per article.
+expressions; no Python runs per article. The rows of one article are always contiguous and in
+order, so "the next block of the same article" is a plain shift guarded by a doc_id comparison
+(``_next``), which costs a fraction of a window expression (``.over("doc_id")``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,32 @@ from __future__ import annotations
 import polars as pl
 
 from news_pipeline import patterns as P
+
+
+_TAIL_CHARS = 100  # the end of a block: its last word and punctuation
+_HEAD_CHARS = 400  # enough to count up to MAX_HEADING_WORDS words and judge a heading-sized block
+
+
+def _same_doc(offset: int) -> pl.Expr:
+    """Whether the row ``offset`` rows away (down if negative) belongs to the same article."""
+    return (pl.col("doc_id").shift(offset) == pl.col("doc_id")).fill_null(False)
+
+
+def _next(column: str, rows: int = 1) -> pl.Expr:
+    """``column`` of the row ``rows`` below in the same article, else null."""
+    return pl.when(_same_doc(-rows)).then(pl.col(column).shift(-rows))
+
+
+def _rank_in_doc() -> pl.Expr:
+    """0, 1, 2, ... within each article."""
+    row = pl.int_range(pl.len(), dtype=pl.Int32)
+    return row - pl.when(~_same_doc(1)).then(row).forward_fill()
+
+
+def _cum_sum_in_doc(column: str) -> pl.Expr:
+    """Running sum of an integer ``column`` that restarts with each article."""
+    total = pl.col(column).cum_sum()
+    return total - pl.when(~_same_doc(1)).then(total - pl.col(column)).forward_fill()
 
 
 def explode_lines(df: pl.DataFrame) -> pl.DataFrame:
@@ -30,8 +58,12 @@ def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """
     line = pl.col("line")
     detail_key = line.str.extract(P.DETAIL_KEY, 1)
-    starts_details = line.str.contains(P.DETAIL_HEAD) | detail_key.is_not_null()
-    in_details = starts_details.cast(pl.Int32).cum_max().over("doc_id").cast(pl.Boolean)
+    lines = lines.with_columns(
+        detail_key.alias("detail_key"),
+        (line.str.contains(P.DETAIL_HEAD) | detail_key.is_not_null()).cast(pl.Int32).alias("_starts_details"),
+    )
+    starts_details = pl.col("_starts_details") == 1
+    in_details = _cum_sum_in_doc("_starts_details") > 0
     short = line.str.len_chars() <= P.MAX_BOILERPLATE_CHARS
     kind = (
         pl.when(line.str.strip_chars() == "")
@@ -46,7 +78,7 @@ def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("boilerplate"))
         .otherwise(pl.lit("content"))
     )
-    return lines.with_columns(kind.alias("kind"), detail_key.alias("detail_key"))
+    return lines.with_columns(kind.alias("kind")).drop("_starts_details")
 
 
 def extract_line_fields(lines: pl.DataFrame) -> pl.DataFrame:
@@ -72,45 +104,58 @@ def extract_line_fields(lines: pl.DataFrame) -> pl.DataFrame:
 def assemble_blocks(lines: pl.DataFrame) -> pl.DataFrame:
     """Consecutive content lines become one block: ``doc_id``, ``block_no``, ``text``, ``md_heading``."""
     content = pl.col("kind") == "content"
-    starts = content & ~content.shift(1, fill_value=False).over("doc_id")
+    starts = content & ~(_same_doc(1) & content.shift(1)).fill_null(False)
     return (
-        lines.with_columns(starts.cast(pl.Int32).cum_sum().over("doc_id").alias("block_no"))
+        # a block's number counts block starts over the whole frame: unique, so one integer key suffices
+        lines.with_columns(starts.cum_sum().alias("_block"))
         .filter(content)
-        .group_by("doc_id", "block_no", maintain_order=True)
+        .group_by("_block", maintain_order=True)
         .agg(
+            pl.col("doc_id").first(),
             pl.col("line").str.join(" ").alias("text"),
             pl.col("line").first().str.contains(P.MD_HEADING).alias("md_heading"),
         )
-        .with_columns(
-            P.strip_markdown(pl.col("text")).str.replace_all(r"\s+", " ").str.strip_chars().alias("text"),
-        )
+        .drop("_block")
+        .with_columns(_strip_markdown_where_present(pl.col("text")).str.replace_all(r"\s+", " ").str.strip_chars())
         .filter(pl.col("text") != "")
-        .with_columns(pl.int_range(pl.len()).over("doc_id").alias("block_no"))
+        .with_columns(_rank_in_doc().alias("block_no"))
+        .select("doc_id", "block_no", "text", "md_heading")
     )
 
 
+def _strip_markdown_where_present(text: pl.Expr) -> pl.Expr:
+    """``strip_markdown`` run only on the blocks that hold a Markdown character (string ops skip nulls)."""
+    marked = pl.when(text.str.contains(r"[*_#\[]")).then(text)
+    return pl.coalesce(P.strip_markdown(marked), text)
+
+
 def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
-    text = pl.col("text")
-    last = text.str.extract(P.LAST_WORD, 1)
+    # end-anchored patterns look at the block's tail, counts at its head: a paragraph's middle
+    # never decides whether it is cut or a heading, and long paragraphs cost no more than short ones
+    text, tail, last = pl.col("text"), pl.col("_tail"), pl.col("_last")
+    blocks = blocks.with_columns(text.str.slice(-_TAIL_CHARS).alias("_tail")).with_columns(
+        tail.str.extract(P.LAST_WORD, 1).alias("_last")
+    )
     # A block ending on a lower-case word was cut mid-sentence, unless that word is a verb that
-    # ends a clause (headings like "Wie es weitergeht"); German nouns are capitalised, so the
-    # capital of the next block's first word says nothing.
-    # … unless it is the verb closing a "Wie es weitergeht" / "Was über X bekannt ist" heading
+    # ends a clause (headings like "Wie es weitergeht", "Was über X bekannt ist"); German nouns
+    # are capitalised, so the capital of the next block's first word says nothing.
     verb_like = (last.str.ends_with("t") | last.is_in(list(P.CLAUSE_FINAL_VERBS))) & text.str.contains(P.W_CLAUSE)
     function_word = last.str.to_lowercase().is_in(list(P.FUNCTION_WORDS))
-    certain_cut = text.str.contains(P.OPEN_END) | function_word | last.str.contains(r"^\d")
+    certain_cut = tail.str.contains(P.OPEN_END) | function_word | last.str.contains(r"^\d")
     cut_on_word = certain_cut | (last.str.contains(r"^[a-zäöüß]") & ~verb_like)
-    # a comma, or a finite verb before the last word, makes a block part of a sentence, not a heading
-    before_last = text.str.replace(P.LAST_WORD, "")
+    # a comma, or a finite verb before the last word, makes a block part of a sentence, not a
+    # heading; only judged for heading-sized blocks (longer ones have far more than MAX_HEADING_WORDS)
+    before_last = pl.when(text.str.len_chars() <= _HEAD_CHARS).then(text).str.replace(P.LAST_WORD, "")
     sentence_like = before_last.str.contains(",") | before_last.str.contains(rf"(?i)(?:^|\s)(?:{P.FINITE_VERBS})(?:\s|$)")
     return blocks.with_columns(
-        text.str.contains(P.TERMINAL).alias("terminal"),
+        tail.str.contains(P.TERMINAL).alias("terminal"),
         cut_on_word.fill_null(False).alias("open_end"),
         certain_cut.fill_null(False).alias("certain_cut"),
         sentence_like.fill_null(False).alias("sentence_like"),
         text.str.contains(P.LOWER_START).alias("lower_start"),
-        text.str.count_matches(r"\S+").alias("n_words"),
-    )
+        # blocks hold single-space-separated words (assemble_blocks collapses whitespace): count the gaps
+        (text.str.slice(0, _HEAD_CHARS).str.count_matches(" ", literal=True) + 1).alias("n_words"),
+    ).drop("_tail", "_last")
 
 
 def join_broken_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
@@ -129,7 +174,7 @@ def join_broken_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
 
 def _join_pass(blocks: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
     b = _block_features(blocks)
-    nxt = lambda c: pl.col(c).shift(-1).over("doc_id")  # noqa: E731
+    nxt = _next
     certain = pl.col("certain_cut") | nxt("lower_start")
     likely = (
         pl.col("open_end")
@@ -140,7 +185,7 @@ def _join_pass(blocks: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
             & ~nxt("open_end")
             & ~nxt("text").str.contains(",")
             & (pl.col("n_words") + nxt("n_words") <= P.MAX_SPLIT_HEADING_WORDS)
-            & nxt("text").shift(-1).over("doc_id").is_not_null()
+            & nxt("text", 2).is_not_null()
         )
     )
     joins_next = (
@@ -150,46 +195,49 @@ def _join_pass(blocks: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
         & ~pl.col("md_heading")
         & (certain if certain_only else certain | likely)
     ).fill_null(False)
-    joined_prev = joins_next.shift(1).over("doc_id").fill_null(False)
+    # the last block of an article never joins its next row, so the plain shift stays in the article
+    joined_prev = pl.col("_joins_next").shift(1).fill_null(False)
     return (
-        b.with_columns((~joined_prev).cast(pl.Int32).cum_sum().over("doc_id").alias("group"))
-        .group_by("doc_id", "group", maintain_order=True)
-        .agg(pl.col("text").str.join(" "), pl.col("md_heading").first())
-        .with_columns((pl.col("group") - 1).alias("block_no"))
-        .drop("group")
+        b.with_columns(joins_next.alias("_joins_next"))
+        .with_columns((~joined_prev).cum_sum().alias("_group"))
+        .group_by("_group", maintain_order=True)
+        .agg(pl.col("doc_id").first(), pl.col("text").str.join(" "), pl.col("md_heading").first())
+        .select("doc_id", _rank_in_doc().alias("block_no"), "text", "md_heading")
     )
 
 
 def label_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
     """Label joined blocks ``role``: title, teaser, body or subheading; cut the dateline off the first body block."""
     b = _block_features(blocks)
-    n_blocks = pl.len().over("doc_id")
-    dateline = pl.col("text").str.extract(P.DATELINE, 1)
-    dateline_ok = dateline.is_not_null() & ~dateline.str.contains(P.DATELINE_STOP)
-    is_teaser = (pl.col("block_no") == 1) & (n_blocks > 2) & ~dateline_ok & pl.col("terminal") & ~pl.col("md_heading")
-    b = b.with_columns(is_teaser.any().over("doc_id").alias("_has_teaser"))
-    first_body = pl.col("block_no") == pl.when(pl.col("_has_teaser")).then(2).otherwise(1)
-    is_last = pl.col("block_no") == n_blocks - 1
+    block_no = pl.col("block_no")
+    # a dateline can only open block 1 or 2 (after a teaser): the regex runs on those alone
+    parts = pl.when(block_no.is_between(1, 2)).then(pl.col("text")).str.extract_groups(P.DATELINE)
+    b = b.with_columns(parts.struct.field("1").alias("_dateline"), parts.struct.field("2").alias("_rest"))
+    dateline_ok = pl.col("_dateline").is_not_null() & ~pl.col("_dateline").str.contains(P.DATELINE_STOP).fill_null(False)
+    is_teaser = (block_no == 1) & _same_doc(-1) & ~dateline_ok & pl.col("terminal") & ~pl.col("md_heading")
+    b = b.with_columns(is_teaser.alias("_teaser"), dateline_ok.alias("_dateline_ok"))
+    first_body = ((block_no == 1) & ~pl.col("_teaser")) | ((block_no == 2) & pl.col("_teaser").shift(1).fill_null(False))
+    is_last = ~_same_doc(-1)
     subheading = pl.col("md_heading") | (
         ~pl.col("terminal") & (pl.col("n_words") <= P.MAX_HEADING_WORDS) & ~is_last & ~pl.col("open_end")
     )
+    has_dateline = first_body & pl.col("_dateline_ok")
     role = (
-        pl.when(pl.col("block_no") == 0)
+        pl.when(block_no == 0)
         .then(pl.lit("title"))
-        .when(is_teaser)
+        .when(pl.col("_teaser"))
         .then(pl.lit("teaser"))
-        .when(first_body & dateline_ok)
+        .when(has_dateline)
         .then(pl.lit("body"))
         .when(subheading)
         .then(pl.lit("subheading"))
         .otherwise(pl.lit("body"))
     )
-    has_dateline = first_body & dateline_ok
     return b.with_columns(
         role.alias("role"),
-        pl.when(has_dateline).then(dateline.str.strip_chars()).alias("dateline"),
-        pl.when(has_dateline).then(pl.col("text").str.extract(P.DATELINE, 2)).otherwise(pl.col("text")).alias("text"),
-    ).drop("_has_teaser")
+        pl.when(has_dateline).then(pl.col("_dateline").str.strip_chars()).alias("dateline"),
+        pl.when(has_dateline).then(pl.col("_rest")).otherwise(pl.col("text")).alias("text"),
+    ).drop("_teaser", "_dateline", "_rest", "_dateline_ok")
 
 
 def collect_articles(blocks: pl.DataFrame) -> pl.DataFrame:
