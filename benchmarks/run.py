@@ -345,16 +345,16 @@ def child_floor(raw_dir: str, out_dir: str) -> dict:
 
 
 def child_direct(raw_dir: str, data_dir: str) -> dict:
-    """The flow's steps without Prefect: same functions, same order, same number of worker threads.
+    """The flow's steps without Prefect: same functions, same order, same kind and number of workers.
 
-    Mirrors ``flows/articles.py::process_articles`` (run lock, staging clean-up, plan, batches on a
-    thread pool of ``settings.workers`` threads, each partition published after its batches and after
-    the previous partition, progress reports, run report). What differs from the flow's time is
-    what Prefect itself costs. Keep it in step with the flow; ``same_counts`` in the results checks it.
+    Mirrors ``flows/articles.py::process_articles`` (run lock, staging clean-up, plan, batches on
+    ``settings.workers`` worker processes or threads as ``task_runner_for`` picks them, each
+    partition published in this process, in date order, as soon as its batches are done, progress
+    reports, run report). What differs from the flow's time is what Prefect itself costs. Keep it in
+    step with the flow; ``same_counts`` in the results checks it.
     """
-    import contextlib
     import datetime as _dt
-    from concurrent.futures import ThreadPoolExecutor, as_completed, wait
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
     from news_pipeline import pipeline, report, storage
     from news_pipeline.cli import configure_runtime
@@ -362,52 +362,48 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
 
     configure_runtime(verbose=False)
     # The CLI has imported Prefect and the flow module before the flow body starts; import them here
-    # too (without using them), so that both spans start from the same loaded modules: Great
-    # Expectations, imported inside the first publish, shares many dependencies with Prefect.
-    import flows.articles  # noqa: F401
+    # too, so that both spans start from the same loaded modules: Great Expectations, imported
+    # inside the first publish, shares many dependencies with Prefect.
+    import flows.articles as flow_module
 
-    try:
-        from news_pipeline import progress
-    except ImportError:  # an older tree without progress reports
-        progress = None
+    from news_pipeline import progress
+
     settings = Settings(raw_dir=Path(raw_dir), data_dir=Path(data_dir))
     run_id = pipeline.new_run_id()
     started = _dt.datetime.now(_dt.UTC)
-    lock = getattr(storage, "run_lock", None)
-
-    def publish(plan, batch_futures, previous):
-        wait([*batch_futures, *([previous] if previous else [])])
-        if previous is not None:
-            previous.result()
-        return pipeline.finalize_partition(settings, plan, run_id, [f.result() for f in batch_futures])
-
-    with lock(settings, run_id) if lock else contextlib.nullcontext():
+    with storage.run_lock(settings, run_id):
         storage.clear_staging(settings, keep=run_id)
         plans, skipped = pipeline.plan_partitions(settings)
         total, done = sum(p.n_files for p in plans), 0
-        with ThreadPoolExecutor(max_workers=settings.workers) as pool:
-            previous, finals, batch_futures = None, [], []
+        runner = flow_module.task_runner_for(settings, total)
+        if type(runner).__name__ == "ProcessPoolTaskRunner":
+            pool = ProcessPoolExecutor(max_workers=settings.workers, initializer=flow_module._warm_worker)
+        else:
+            pool = ThreadPoolExecutor(max_workers=settings.workers)
+        results, all_batches = [], []
+        with pool:
+            futures = {
+                plan.ingest_date: [pool.submit(pipeline.process_batch, settings, plan.ingest_date, run_id, i, files)
+                                   for i, files in enumerate(plan.batches)]  # fmt: skip
+                for plan in plans
+            }
             for plan in plans:
-                batches = [
-                    pool.submit(pipeline.process_batch, settings, plan.ingest_date, run_id, i, files)
-                    for i, files in enumerate(plan.batches)
-                ]
-                batch_futures += batches
-                previous = pool.submit(publish, plan, batches, previous)
-                finals.append(previous)
-            for future in as_completed(batch_futures):
-                done += future.result().n_files
-                if progress is not None:
-                    progress.report(done, total, future.result().ingest_date.isoformat())
-            results = [f.result() for f in finals]
+                batches = []
+                for future in as_completed(futures[plan.ingest_date]):
+                    batches.append(future.result())
+                    done += batches[-1].n_files
+                    progress.report(done, total, plan.ingest_date.isoformat())
+                all_batches += batches
+                results.append(pipeline.finalize_partition(settings, plan, run_id, batches))
         storage.clear_staging(settings)
         summary = report.write_run_report(settings, run_id, started, results + skipped)
     return {
         "seconds": summary["seconds"],
         **{k: summary[k] for k in ("files", "curated", "quarantined", "duplicates", "near_duplicates")},
-        "batch_seconds": [round(f.result().seconds, 3) for f in batch_futures],
+        "batch_seconds": [round(b.seconds, 3) for b in all_batches],
         "finalize_seconds": [round(r.seconds, 3) for r in results],
         "workers": settings.workers,
+        "runner": type(pool).__name__,
         "batch_size": settings.batch_size,
     }
 

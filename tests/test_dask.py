@@ -1,4 +1,4 @@
-"""The flow on a temporary local Dask cluster writes exactly what it writes with threads."""
+"""The flow on worker processes or a temporary local Dask cluster writes exactly what it writes with threads."""
 
 from __future__ import annotations
 
@@ -63,8 +63,9 @@ def _loaded_polars(pid: int) -> bool:
 def _run_cli(args: list, env: dict, logs: Path, watch_workers: bool = False) -> tuple[subprocess.CompletedProcess, set]:
     """Run ``news-pipeline ARGS``; with ``watch_workers``, also the child processes that did pipeline work.
 
-    A Dask worker process imports the project (and with it Polars) only when it deserialises a task,
-    so a child process with Polars mapped is a worker that ran at least one batch.
+    A worker process imports the project (and with it Polars) only when it deserialises a task (or,
+    in a process pool, when its initializer loads the models), so a child process with Polars mapped
+    is a worker.
     """
     logs.mkdir(parents=True, exist_ok=True)
     with (logs / "stdout").open("w") as out, (logs / "stderr").open("w") as err:  # files: a full pipe would block it
@@ -93,26 +94,38 @@ def _partition_counts(data: Path) -> list[dict]:
     return [{k: v for k, v in p.items() if k != "seconds"} for p in report["partitions_detail"]]
 
 
-def test_dask_run_writes_the_same_rows_as_threads(tmp_path: Path):
-    raw = tmp_path / "raw"
+@pytest.fixture(scope="module")
+def on_threads(tmp_path_factory) -> tuple[Path, Path]:
+    """The sample landing zone and its output from a run with threads (what ``auto`` picks for 50 files)."""
+    tmp = tmp_path_factory.mktemp("threads")
+    raw, data = tmp / "raw", tmp / "data"
     shutil.copytree(SAMPLE_RAW, raw, symlinks=True)
-    on_dask, on_threads = tmp_path / "dask", tmp_path / "threads"
+    done, _ = _run_cli(["run", "--raw-dir", raw, "--data-dir", data],
+                       _env(tmp / "home") | {"NEWS_PIPELINE_TASK_RUNNER": "threads"}, tmp / "logs")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return raw, data
 
-    done, workers = _run_cli(["run", "--dask", "local", "--raw-dir", raw, "--data-dir", on_dask],
-                             _env(tmp_path / "home-dask"), tmp_path / "logs-dask", watch_workers=True)  # fmt: skip
+
+@pytest.mark.parametrize("runner", ["dask", "processes"])
+def test_run_on_worker_processes_writes_the_same_rows_as_threads(runner: str, on_threads, tmp_path: Path):
+    raw, threads = on_threads
+    data = tmp_path / runner
+    args, env = ["run", "--raw-dir", raw, "--data-dir", data], _env(tmp_path / "home")
+    if runner == "dask":
+        args += ["--dask", "local"]
+    else:
+        env["NEWS_PIPELINE_TASK_RUNNER"] = runner
+    done, workers = _run_cli(args, env, tmp_path / "logs", watch_workers=True)
     assert done.returncode == 0, done.stderr
     assert "curated" in done.stdout
-    done, _ = _run_cli(["run", "--raw-dir", raw, "--data-dir", on_threads],
-                       _env(tmp_path / "home-threads"), tmp_path / "logs-threads")  # fmt: skip
-    assert done.returncode == 0, done.stderr
 
     for dataset in ("curated", "quarantine"):
-        dask_rows, thread_rows = _read(on_dask, dataset), _read(on_threads, dataset)
-        assert dask_rows.height > 0
-        assert dask_rows.columns == thread_rows.columns and dask_rows.schema == thread_rows.schema
-        assert dask_rows["doc_id"].to_list() == thread_rows["doc_id"].to_list(), f"{dataset}: other files"
-        assert dask_rows.equals(thread_rows), f"{dataset}: the same files, other values"
+        rows, thread_rows = _read(data, dataset), _read(threads, dataset)
+        assert rows.height > 0
+        assert rows.columns == thread_rows.columns and rows.schema == thread_rows.schema
+        assert rows["doc_id"].to_list() == thread_rows["doc_id"].to_list(), f"{dataset}: other files"
+        assert rows.equals(thread_rows), f"{dataset}: the same files, other values"
 
-    assert _partition_counts(on_dask) == _partition_counts(on_threads)
+    assert _partition_counts(data) == _partition_counts(threads)
     if LINUX:  # the worker processes that ran batches
-        assert len(workers) >= 2, f"batches ran in {len(workers)} Dask worker process(es), expected 2"
+        assert len(workers) >= 2, f"batches ran in {len(workers)} {runner} worker process(es), expected 2"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from news_pipeline.dedup import add_content_hash, add_minhash, assign_duplicates, assign_stories
+from news_pipeline.dedup import add_content_hash, add_minhash, assign_duplicates, assign_stories, relevant_earlier
 
 STORY = " ".join(f"Satz {i} über die Gewerkschaft und die Verträge der Angestellten in Wien." for i in range(20))
 EDITED = STORY.replace("Satz 3 über", "Satz drei über").replace("Satz 11 über", "Satz elf über")
@@ -36,3 +36,26 @@ def test_earlier_partitions_win_and_keep_their_story_id():
     cur = frame(dt.date(2025, 6, 2), {"a": STORY, "b": OTHER, "c": EDITED})
     assert dict(assign_stories(cur, old, 0.5).iter_rows()) == {"a": "story-z", "b": "b", "c": "story-z"}
     assert dict(assign_duplicates(cur, old).iter_rows()) == {"a": None, "b": None, "c": "z"}
+
+
+def test_reading_only_the_relevant_earlier_rows_changes_no_link():
+    words = [f"Wort{i}" for i in range(400)]
+    texts = {f"d{i}": " ".join(words[(i * 7) % 300 : (i * 7) % 300 + 60]) for i in range(40)}
+    days = [dt.date(2025, 6, d) for d in (1, 2, 3)]
+    earlier = [
+        frame(day, {f"{day.day}{k}": v for k, v in list(texts.items())[i * 12 : i * 12 + 12]}).with_columns(
+            pl.col("doc_id").alias("story_id")
+        )
+        for i, day in enumerate(days)
+    ]
+    cur = frame(dt.date(2025, 6, 4), {"x": texts["d3"], "y": texts["d30"] + " Nachtrag", "z": "ganz anderer Text " * 20})
+    window_start = dt.date(2025, 6, 2)
+    everything = pl.concat(earlier)
+    relevant = relevant_earlier(iter(earlier), cur, window_start)
+    assert 0 < relevant.height < everything.height
+    assert dict(assign_duplicates(cur, relevant).iter_rows())["x"] == "1d3"  # outside the window, same text
+    assert assign_duplicates(cur, relevant).equals(assign_duplicates(cur, everything))
+    recent = everything.filter(pl.col("ingest_date") >= window_start)
+    kept_recent = relevant.filter(pl.col("ingest_date") >= window_start)
+    assert dict(assign_stories(cur, kept_recent, 0.5).iter_rows())["y"].startswith("3d")  # a story of day 3
+    assert assign_stories(cur, kept_recent, 0.5).equals(assign_stories(cur, recent, 0.5))

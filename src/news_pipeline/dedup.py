@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 import numpy as np
 import polars as pl
 import polars_hash as plh
 import rensa
-
-from news_pipeline.normalize import unicode_normalize
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+from news_pipeline.normalize import fix_rows, unicode_normalize
 
 NUM_PERM = 128
 BANDS = 32  # 32 bands of 4 rows: pairs above Jaccard ~0.42 become candidates
@@ -26,8 +29,8 @@ def normalized_body(df: pl.DataFrame) -> pl.Series:
     # replace collapses its whitespace; the full regex runs only where anything else is left.
     quick = unicode_normalize(pl.col("body"), "NFKC").str.to_lowercase().str.replace_all("\n\n", " ", literal=True)
     body = df.select(quick.alias("body"))
-    odd = pl.when(pl.col("body").str.contains(r"[^\S ]|  |^ | $")).then(pl.col("body"))
-    return body.select(pl.coalesce(odd.str.replace_all(r"\s+", " ").str.strip_chars(), pl.col("body"))).to_series()
+    untidy = pl.col("body").str.contains(r"[^\S ]|  |^ | $")
+    return fix_rows(body, "body", untidy, lambda b: b.str.replace_all(r"\s+", " ").str.strip_chars()).to_series()
 
 
 def add_content_hash(df: pl.DataFrame) -> pl.DataFrame:
@@ -88,6 +91,30 @@ def _band_keys(signatures: np.ndarray) -> np.ndarray:
         return sum(bands[:, :, j] * _MIX[j] for j in range(rows)) + np.arange(BANDS, dtype=np.uint64)
 
 
+def _signature_matrix(minhash: pl.Series) -> np.ndarray:
+    """A (rows, NUM_PERM) array from a ``list[u32]`` column, without a Python list per row."""
+    return minhash.explode().to_numpy().astype(np.uint32).reshape(len(minhash), NUM_PERM)
+
+
+def relevant_earlier(parts: Iterable[pl.DataFrame], current: pl.DataFrame, window_start: dt.date) -> pl.DataFrame | None:
+    """The rows of earlier partitions that can link to ``current``: the same content hash (any date), or a
+    shared LSH bucket (from ``window_start`` on). Read one partition at a time, so memory stays bounded
+    by a partition, not by the history; what is dropped could never change a duplicate or a story.
+    """
+    hashes = current["content_hash"].unique().implode()
+    keys = np.unique(_band_keys(_signature_matrix(current["minhash"]))) if current.height else np.zeros(0, np.uint64)
+    kept = []
+    for part in parts:
+        same_text = part.select(pl.col("content_hash").is_in(hashes)).to_series().to_numpy()
+        recent = part.select(pl.col("ingest_date") >= window_start).to_series().to_numpy()
+        shares_bucket = np.zeros(part.height, dtype=bool)
+        if recent.any():
+            idx = np.flatnonzero(recent)
+            shares_bucket[idx] = np.isin(_band_keys(_signature_matrix(part["minhash"][idx])), keys).any(axis=1)
+        kept.append(part.filter(pl.Series(same_text | shares_bucket)))
+    return pl.concat(kept, how="vertical_relaxed") if kept else None
+
+
 def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: float) -> pl.DataFrame:
     """``doc_id`` → ``story_id``: near-duplicates (estimated Jaccard ≥ threshold) share the first-seen member's id.
 
@@ -105,8 +132,7 @@ def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: floa
     n = docs.height
     if n == 0:
         return current.select("doc_id", pl.lit(None, dtype=pl.String).alias("story_id"))
-    # explode + reshape: a (n, 128) array without a Python list per row
-    sig = docs["minhash"].explode().to_numpy().astype(np.uint32).reshape(n, NUM_PERM)
+    sig = _signature_matrix(docs["minhash"])
     keys = pl.DataFrame({"row": np.repeat(np.arange(n), BANDS), "key": _band_keys(sig).ravel()})
     new_rows = pl.Series(np.flatnonzero(docs["new"].to_numpy()))
     # only buckets that hold a new doc matter: earlier partitions were linked when they were published

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import polars as pl
 
@@ -29,8 +30,25 @@ _STABLE = {
 }
 
 
+def fix_rows(df: pl.DataFrame, column: str, needs: pl.Expr, fix: Callable[[pl.Expr], pl.Expr]) -> pl.DataFrame:
+    """``df`` with ``fix`` applied to ``column`` on the rows where ``needs`` holds, and only on them.
+
+    For the costly passes that few rows need: Polars' ``replace_all`` works through every value of
+    a column, even the ones a ``when``/``then`` has nulled, so the rows are gathered, fixed and put
+    back instead.
+    """
+    rows = df.select(pl.arg_where(needs.fill_null(False))).to_series()
+    if rows.len() == 0:
+        return df
+    fixed = df.select(pl.col(column).gather(rows)).select(fix(pl.col(column))).to_series()
+    return df.with_columns(df.get_column(column).scatter(rows, fixed))
+
+
 def unicode_normalize(expr: pl.Expr, form: str) -> pl.Expr:
-    """``expr.str.normalize(form)``, computed only for the rows that hold a character it may change."""
+    """``expr.str.normalize(form)``, computed only for the rows that hold a character it may change.
+
+    (``str.normalize`` skips null rows, so a ``when``/``then`` is enough here.)
+    """
     return pl.coalesce(pl.when(expr.str.contains(f"[^{_STABLE[form]}]")).then(expr).str.normalize(form), expr)
 
 
@@ -39,36 +57,23 @@ _URL = r"https?://[^\s<>\"'()\[\]{}|\\^`]+"
 
 def unescape_entities(df: pl.DataFrame, column: str) -> pl.DataFrame:
     """Replace HTML entities (``&amp;``, ``&nbsp;``, ``&#8211;``) in ``column`` by their characters."""
-    flagged = pl.col(column).str.contains(_ENTITY).fill_null(False)
-    if not df.select(flagged.any()).item():
-        return df
     # html.unescape knows all 2,231 named entities; it runs only on the rows that contain one.
-    return df.with_row_index("_row").pipe(
-        lambda d: pl.concat(
-            [
-                d.filter(~flagged),
-                d.filter(flagged).with_columns(pl.col(column).map_elements(html.unescape, return_dtype=pl.String)),
-            ]
-        )
-        .sort("_row")
-        .drop("_row")
-    )
+    unescape = lambda text: text.map_elements(html.unescape, return_dtype=pl.String)  # noqa: E731
+    return fix_rows(df, column, pl.col(column).str.contains(_ENTITY), unescape)
 
 
 def normalize_text(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``text`` (clean Unicode, LF line ends, no HTML tags) and ``links`` (absolute URLs) from ``raw_text``."""
     df = df.with_columns(pl.col("raw_text").alias("text")).pipe(unescape_entities, "text")
-    # Each cleaning pass runs only on the rows that need it (string ops skip nulls): most files
-    # have no CR, odd spaces or controls, and few have text that NFC can change.
+    # The cleaning passes run only on the rows that need them: most files have no CR, odd spaces or
+    # control characters, and few have text that NFC can change.
     text = pl.col("text")
-    dirty = pl.when(text.str.contains(_NEEDS_CLEANING)).then(text)
-    cleaned = (
+    df = fix_rows(df, "text", text.str.contains(_NEEDS_CLEANING), lambda dirty: (
         dirty.str.replace_all("\r\n", "\n", literal=True)
         .str.replace_all("\r", "\n", literal=True)
         .str.replace_all(_ODD_SPACE, " ")
         .str.replace_all(_INVISIBLE, "")
-    )
-    df = df.with_columns(pl.coalesce(cleaned, text).alias("text"))
+    ))  # fmt: skip
     text = unicode_normalize(text, "NFC")
     links = (
         pl.col("text")

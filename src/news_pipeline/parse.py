@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from news_pipeline import patterns as P
+from news_pipeline.normalize import fix_rows
 
 
 _TAIL_CHARS = 100  # the end of a block: its last word and punctuation
@@ -116,25 +117,25 @@ def assemble_blocks(lines: pl.DataFrame) -> pl.DataFrame:
             pl.col("line").first().str.contains(P.MD_HEADING).alias("md_heading"),
         )
         .drop("_block")
-        .with_columns(_strip_markdown_where_present(pl.col("text")).str.replace_all(r"\s+", " ").str.strip_chars())
+        .with_columns(P.strip_markdown(pl.col("text")))
+        # runs of whitespace as one space, none at the ends (the regex only where there is any)
+        .pipe(fix_rows, "text", pl.col("text").str.contains(r"[^\S ]|  |^ | $"),
+              lambda text: text.str.replace_all(r"\s+", " ").str.strip_chars())  # fmt: skip
         .filter(pl.col("text") != "")
         .with_columns(_rank_in_doc().alias("block_no"))
         .select("doc_id", "block_no", "text", "md_heading")
     )
 
 
-def _strip_markdown_where_present(text: pl.Expr) -> pl.Expr:
-    """``strip_markdown`` run only on the blocks that hold a Markdown character (string ops skip nulls)."""
-    marked = pl.when(text.str.contains(r"[*_#\[]")).then(text)
-    return pl.coalesce(P.strip_markdown(marked), text)
-
-
 def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
     # end-anchored patterns look at the block's tail, counts at its head: a paragraph's middle
     # never decides whether it is cut or a heading, and long paragraphs cost no more than short ones
     text, tail, last = pl.col("text"), pl.col("_tail"), pl.col("_last")
-    blocks = blocks.with_columns(text.str.slice(-_TAIL_CHARS).alias("_tail")).with_columns(
-        tail.str.extract(P.LAST_WORD, 1).alias("_last")
+    ending = pl.col("_tail").str.extract_groups(rf"({P.LAST_WORD})")  # 1: last word and what follows, 2: the word
+    blocks = (
+        blocks.with_columns(text.str.slice(-_TAIL_CHARS).alias("_tail"))
+        .with_columns(ending.struct.field("1").str.len_chars().fill_null(0).alias("_ending"))
+        .with_columns(ending.struct.field("2").alias("_last"))
     )
     # A block ending on a lower-case word was cut mid-sentence, unless that word is a verb that
     # ends a clause (headings like "Wie es weitergeht", "Was über X bekannt ist"); German nouns
@@ -145,7 +146,8 @@ def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
     cut_on_word = certain_cut | (last.str.contains(r"^[a-zäöüß]") & ~verb_like)
     # a comma, or a finite verb before the last word, makes a block part of a sentence, not a
     # heading; only judged for heading-sized blocks (longer ones have far more than MAX_HEADING_WORDS)
-    before_last = pl.when(text.str.len_chars() <= _HEAD_CHARS).then(text).str.replace(P.LAST_WORD, "")
+    length = text.str.len_chars()
+    before_last = pl.when(length <= _HEAD_CHARS).then(text.str.slice(0, length - pl.col("_ending")))
     sentence_like = before_last.str.contains(",") | before_last.str.contains(rf"(?i)(?:^|\s)(?:{P.FINITE_VERBS})(?:\s|$)")
     return blocks.with_columns(
         tail.str.contains(P.TERMINAL).alias("terminal"),
@@ -155,7 +157,7 @@ def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
         text.str.contains(P.LOWER_START).alias("lower_start"),
         # blocks hold single-space-separated words (assemble_blocks collapses whitespace): count the gaps
         (text.str.slice(0, _HEAD_CHARS).str.count_matches(" ", literal=True) + 1).alias("n_words"),
-    ).drop("_tail", "_last")
+    ).drop("_tail", "_ending", "_last")
 
 
 def join_broken_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
