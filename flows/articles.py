@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from news_pipeline import pipeline, progress, report, storage
 from news_pipeline.settings import Settings
@@ -34,9 +34,32 @@ def _transient(task, task_run, state) -> bool:
     return False
 
 
-def task_runner_for(settings: Settings):
-    """Threads on this machine, or Dask (a cluster at ``dask_address`` or a temporary local one)."""
-    if settings.task_runner == "dask":
+def _warm_worker() -> None:
+    """Load what every batch needs once per worker process (parsing tables, gazetteer, fastText model)."""
+    from news_pipeline import entities, language
+
+    entities.gazetteer()
+    entities._lookups()
+    language._model()
+
+
+# Below this many files a run stays in threads: two worker processes take seconds to start (imports,
+# gazetteer, fastText model), which a small run would spend waiting.
+PROCESSES_FROM_FILES = 2_000
+
+
+def task_runner_for(settings: Settings, n_files: int | None = None):
+    """The runner of the batch tasks: worker processes, threads, or Dask (a cluster at ``dask_address`` or a local one).
+
+    ``auto`` (the default) picks worker processes, one per core, when there are at least
+    ``PROCESSES_FROM_FILES`` files, else threads.
+    """
+    kind = settings.task_runner
+    if kind == "auto":
+        kind = "processes" if n_files is None or n_files >= PROCESSES_FROM_FILES else "threads"
+    if kind == "processes":
+        return ProcessPoolTaskRunner(max_workers=settings.workers, initializer=_warm_worker)
+    if kind == "dask":
         from prefect_dask import DaskTaskRunner
 
         if settings.dask_address:
@@ -93,13 +116,17 @@ def process_articles(
     run_id: str | None = None,
     lock_timeout: float | None = None,
     scheduled: bool = False,
+    task_runner: str | None = None,
+    dask_address: str | None = None,
 ) -> dict:
     """Turn the landing zone's new or changed date folders (or the given ones) into curated and quarantine Parquet.
 
     ``scheduled`` runs (the daily deployment) are for the day before their scheduled start and
     also pick up any other folder with new or changed files, so late arrivals are not missed.
+    ``task_runner`` and ``dask_address`` override the settings of where batches run.
     """
-    settings = _settings(raw_dir=raw_dir, data_dir=data_dir, lock_timeout=lock_timeout)
+    settings = _settings(raw_dir=raw_dir, data_dir=data_dir, lock_timeout=lock_timeout, task_runner=task_runner,
+                         dask_address=dask_address)  # fmt: skip
     logger = get_run_logger()
     run_id = run_id or pipeline.new_run_id()
     started = dt.datetime.now(dt.UTC)
@@ -127,17 +154,25 @@ def _process(settings: Settings, plans: list[pipeline.PartitionPlan], run_id: st
     total = sum(p.n_files for p in plans)
     artifact = create_progress_artifact(0.0, key="news-pipeline-progress", description=f"run {run_id}: files processed")
     progress.report(0, total, "starting")
-    previous, finals, batch_futures = None, [], []
-    for plan in plans:
-        batches = [process_batch.submit(settings, plan.ingest_date, run_id, i, files) for i, files in enumerate(plan.batches)]
-        batch_futures += batches
-        # partitions publish in date order: duplicates look back at earlier partitions
-        previous = publish_partition.submit(settings, plan, run_id, batches, wait_for=[previous] if previous else None)
-        finals.append(previous)
-    done = 0
-    for future in as_completed(batch_futures):
-        batch = future.result()
-        done += batch.n_files
-        progress.report(done, total, batch.ingest_date.isoformat())
-        update_progress_artifact(artifact, 100.0 * done / total if total else 100.0)
-    return [f.result() for f in finals]
+    done, results = 0, []
+    with task_runner_for(settings, total) as runner:
+        futures = {
+            plan.ingest_date: [
+                runner.submit(process_batch, {"settings": settings, "ingest_date": plan.ingest_date, "run_id": run_id,
+                                              "batch_no": i, "files": files})  # fmt: skip
+                for i, files in enumerate(plan.batches)
+            ]
+            for plan in plans
+        }
+        # Partitions publish here, in date order (duplicates look back at earlier partitions), while
+        # the runner's workers go on with the later partitions' batches.
+        for plan in plans:
+            batches = []
+            for future in as_completed(futures[plan.ingest_date]):
+                batch = future.result()
+                batches.append(batch)
+                done += batch.n_files
+                progress.report(done, total, batch.ingest_date.isoformat())
+                update_progress_artifact(artifact, 100.0 * done / total if total else 100.0)
+            results.append(publish_partition(settings, plan, run_id, batches))
+    return results

@@ -73,3 +73,16 @@ def test_mojibake_is_repaired_and_noted(tmp_path):
     out = read_batch([bytes(tmp_path / "ok.txt"), bytes(tmp_path / "m.txt")], ["ok", "m"], 10_000)
     assert out.drop("raw_sha256").rows() == [("ok", TEXT, "utf-8", None), ("m", TEXT, "utf-8+mojibake-repaired", None)]
     assert out.schema["raw_text"] == pl.String
+
+
+def test_fast_mojibake_repair_gives_what_ftfy_gives():
+    import ftfy
+
+    from news_pipeline.decode import _fix_mojibake
+
+    clean = "Österreichs Außenminister – „Größe“ für 5 € … Straße, Ärzte, Übergrößen"
+    whole = clean.encode("utf-8").decode("cp1252")  # a file decoded wrongly as a whole
+    mixed = whole + " → " + clean  # not encodable in cp1252: ftfy fixes it piece by piece
+    for text in (whole, mixed, clean.encode("utf-8").decode("latin-1")):
+        assert _fix_mojibake(text) == ftfy.fix_encoding(text)
+    assert _fix_mojibake(whole) == clean

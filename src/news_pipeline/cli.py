@@ -6,15 +6,17 @@ import contextlib
 import logging
 import os
 import sys
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from news_pipeline import fs
 from news_pipeline.discover import LandingZoneError, parse_date, select_partitions
+from news_pipeline.fs import Location, parse_location
 from news_pipeline.settings import Settings
 
 app = typer.Typer(
@@ -28,11 +30,12 @@ app = typer.Typer(
 out = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
+# str, not Path: a Path would turn s3://bucket/prefix into s3:/bucket/prefix
 RawDir = Annotated[
-    Optional[Path], typer.Option("--raw-dir", help="Landing zone with YYYY-MM-DD folders. [env: NEWS_PIPELINE_RAW_DIR; default: data/raw]", show_default=False)
+    Optional[str], typer.Option("--raw-dir", help="Landing zone with YYYY-MM-DD folders: a folder or s3://bucket/prefix. [env: NEWS_PIPELINE_RAW_DIR; default: data/raw]", show_default=False)
 ]  # fmt: skip
 DataDir = Annotated[
-    Optional[Path], typer.Option("--data-dir", help="Where curated/, quarantine/, reports/ and state/ go. [env: NEWS_PIPELINE_DATA_DIR; default: data]", show_default=False)
+    Optional[str], typer.Option("--data-dir", help="Where curated/, quarantine/, reports/ and state/ go: a folder or s3://bucket/prefix. [env: NEWS_PIPELINE_DATA_DIR; default: data]", show_default=False)
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
 Runner = Annotated[
@@ -74,14 +77,17 @@ def configure_runtime(verbose: bool) -> None:
         logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
-def _settings(raw_dir: Path | None, data_dir: Path | None, dask: str | None = None) -> Settings:
+def _settings(raw_dir: str | None, data_dir: str | None, dask: str | None = None) -> Settings:
     overrides: dict = {k: v for k, v in {"raw_dir": raw_dir, "data_dir": data_dir}.items() if v is not None}
     if dask:
         overrides |= {"task_runner": "dask", "dask_address": None if dask == "local" else dask}
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:  # e.g. an unsupported URL scheme: one line, not pydantic's report
+        _fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()))
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"news-pipeline: error: {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -106,14 +112,14 @@ def _print_summary(report: dict) -> None:
         f"{report['files']} files in {report['partitions']} partitions ({report['skipped']} unchanged): "
         f"{report['curated']} curated, {report['quarantined']} quarantined, {report['duplicates']} exact duplicates, "
         f"{report['near_duplicates']} near-duplicates in {report['seconds']:.1f} s. "
-        f"Report: {Path(report['data_dir']) / 'reports' / (report['run_id'] + '.json')}",
+        f"Report: {parse_location(report['data_dir']) / 'reports' / (report['run_id'] + '.json')}",
         highlight=False,
     )
 
 
 def _run_flow(settings: Settings, verbose: bool, **params) -> None:
     configure_runtime(verbose)
-    from flows.articles import DataQualityGateError, process_articles, task_runner_for
+    from flows.articles import DataQualityGateError, process_articles
 
     from news_pipeline import progress
     from news_pipeline.pipeline import new_run_id
@@ -121,7 +127,6 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
     from news_pipeline.storage import RunLockBusy
 
     run_id = new_run_id()
-    flow = process_articles.with_options(task_runner=task_runner_for(settings))
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)  # fmt: skip
     task = bar.add_task("starting Prefect (a few seconds)…", total=None)
@@ -132,7 +137,8 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
     progress.subscribe(on_progress)
     try:
         with bar, _shared_api_server(settings):
-            flow(raw_dir=str(settings.raw_dir), data_dir=str(settings.data_dir), run_id=run_id, **params)
+            process_articles(raw_dir=str(settings.raw_dir), data_dir=str(settings.data_dir), run_id=run_id,
+                             task_runner=settings.task_runner, dask_address=settings.dask_address, **params)  # fmt: skip
     except DataQualityGateError as exc:
         _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
         _fail(str(exc), code=1)
@@ -149,9 +155,9 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
 
 @contextlib.contextmanager
 def _shared_api_server(settings: Settings):
-    """Dask workers are other processes: without a Prefect server configured, each would start its own
-    temporary one. Start one here, on loopback, and point this process and the workers at it."""
-    if settings.task_runner != "dask" or os.environ.get("PREFECT_API_URL"):
+    """Worker processes (and Dask workers) without a Prefect server configured would each start their
+    own temporary one. Start one here, on loopback, and point this process and the workers at it."""
+    if settings.task_runner == "threads" or os.environ.get("PREFECT_API_URL"):
         yield
         return
     from prefect.server.api.server import SubprocessASGIServer
@@ -168,11 +174,14 @@ def _shared_api_server(settings: Settings):
         server.stop()
 
 
-def _print_report_if_any(path: Path) -> None:
+def _print_report_if_any(path: Location) -> None:
     import json
 
-    if path.exists():
-        _print_summary(json.loads(path.read_text()))
+    try:
+        text = fs.read_text(path)
+    except OSError:  # no report: the run failed before writing one
+        return
+    _print_summary(json.loads(text))
 
 
 @app.command()

@@ -5,7 +5,9 @@ Plain functions, no Prefect. ``finalize_partition`` hands each partition's
 GX results (row suite, partition suite) as JSON under ``<data_dir>/state/gx/validations/<run_id>/
 <ingest_date>/``; at the end of the run :func:`build_data_docs` renders the site from those files
 with an ephemeral GX context (in-memory stores, one local site builder): nothing is written to the
-repository, GX makes no network calls, and tasks pass no GX objects.
+repository, GX makes no network calls, and tasks pass no GX objects. The pipeline passes
+``Settings.work_dir`` as ``data_dir``: the data folder itself, or a local folder when the data
+folder is on object storage (the site stays on this machine then).
 
 Each result is keyed and titled by suite (``articles.row``, ``articles.partition``), run name (the
 run id), run time (from the run id) and batch id ``ingest_date=YYYY-MM-DD``; its data asset reads

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import polars as pl
 
+from news_pipeline import fs
+from news_pipeline.fs import Location, Url
+
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -22,7 +25,7 @@ class Partition:
     """One ISO-date folder of the landing zone."""
 
     ingest_date: dt.date
-    path: Path
+    path: Location
 
     @property
     def key(self) -> str:
@@ -39,8 +42,10 @@ def parse_date(text: str) -> dt.date:
         raise LandingZoneError(f"'{text}' is not a valid date: {err}") from None
 
 
-def list_partitions(raw_dir: Path) -> list[Partition]:
+def list_partitions(raw_dir: Location) -> list[Partition]:
     """The date folders directly under ``raw_dir``, oldest first; other entries are ignored."""
+    if isinstance(raw_dir, Url):
+        return _list_prefixes(raw_dir)
     if not raw_dir.exists():
         raise LandingZoneError(f"raw folder {raw_dir} does not exist")
     if not raw_dir.is_dir():
@@ -55,8 +60,26 @@ def list_partitions(raw_dir: Path) -> list[Partition]:
     return sorted(found, key=lambda p: p.ingest_date)
 
 
+def _list_prefixes(raw_dir: Url) -> list[Partition]:
+    """``list_partitions`` on object storage: the date "folders" are the key prefixes under ``raw_dir``."""
+    try:
+        if not fs.is_dir(raw_dir):
+            raise LandingZoneError(f"raw folder {raw_dir} does not exist (no objects under it)")
+        names = fs.list_names(raw_dir, dirs_only=True)
+    except OSError as err:  # no such bucket, no access, endpoint down
+        raise LandingZoneError(f"raw folder {raw_dir} cannot be listed: {err}") from None
+    found = []
+    for name in names:
+        if _DATE_DIR.match(name):
+            try:
+                found.append(Partition(dt.date.fromisoformat(name), raw_dir / name))
+            except ValueError:
+                continue
+    return sorted(found, key=lambda p: p.ingest_date)
+
+
 def select_partitions(
-    raw_dir: Path, dates: list[dt.date] | None = None, start: dt.date | None = None, end: dt.date | None = None
+    raw_dir: Location, dates: list[dt.date] | None = None, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[Partition]:
     """The partitions to process: all, the given dates (each must exist), or an inclusive range."""
     available = list_partitions(raw_dir)
@@ -81,13 +104,16 @@ def _relative(path: str, root: str) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def list_files(raw_dir: Path, partition: Partition) -> pl.DataFrame:
+def list_files(raw_dir: Location, partition: Partition) -> pl.DataFrame:
     """Every entry under a date folder that must end as one row: files, and links that are not plain files.
 
     Columns: ``source_path`` (relative to ``raw_dir``), ``abs_path`` (bytes, as the OS names it), ``size`` (bytes, null when it
     cannot be read) and ``mtime_ns``. Symbolic links to folders are listed, not followed, so a link
-    loop cannot trap the walk; reading them later yields a quarantine reason.
+    loop cannot trap the walk; reading them later yields a quarantine reason. On object storage
+    every object under the date prefix is a file, ``abs_path`` is its URL and ``mtime_ns`` its last-modified time.
     """
+    if isinstance(raw_dir, Url):
+        return _list_objects(raw_dir, partition)
     root = os.fspath(raw_dir)
     rows: dict[str, list] = {"source_path": [], "abs_path": [], "size": [], "mtime_ns": []}
     for dirpath, dirnames, filenames in os.walk(partition.path, followlinks=False):
@@ -104,6 +130,22 @@ def list_files(raw_dir: Path, partition: Partition) -> pl.DataFrame:
             rows["size"].append(size)
             rows["mtime_ns"].append(mtime)
         dirnames[:] = sorted(d for d in dirnames if d not in linked_dirs)
+    return pl.DataFrame(
+        rows, schema={"source_path": pl.String, "abs_path": pl.Binary, "size": pl.Int64, "mtime_ns": pl.Int64}
+    ).sort("source_path")
+
+
+def _list_objects(raw_dir: Url, partition: Partition) -> pl.DataFrame:
+    """``list_files`` on object storage: keys relative to ``raw_dir`` are the ``source_path`` a local copy would give."""
+    assert isinstance(partition.path, Url)
+    objects = fs.walk_objects(partition.path)
+    prefix = partition.path.relative_to(raw_dir)
+    rows = {
+        "source_path": [f"{prefix}/{key}" for key, _, _ in objects],
+        "abs_path": [str(partition.path / key).encode() for key, _, _ in objects],
+        "size": [size for _, size, _ in objects],
+        "mtime_ns": [mtime for _, _, mtime in objects],
+    }
     return pl.DataFrame(
         rows, schema={"source_path": pl.String, "abs_path": pl.Binary, "size": pl.Int64, "mtime_ns": pl.Int64}
     ).sort("source_path")

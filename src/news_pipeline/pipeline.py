@@ -17,7 +17,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 import pyarrow.parquet as pq
 
-from news_pipeline import dedup, schema, storage
+from news_pipeline import dedup, fs, schema, storage
 from news_pipeline.decode import read_batch, read_file
 from news_pipeline.discover import list_files, select_partitions
 from news_pipeline.entities import extract_entities
@@ -95,11 +95,11 @@ def _change(settings: Settings, day: dt.date, files: pl.DataFrame) -> str | None
     hashed, so a touched but identical file does not trigger reprocessing.
     """
     ledger_file = storage.partition_file(storage.ledger_root(settings), day)
-    if not ledger_file.exists() and storage.read_manifest(settings, day) is None:
+    if not fs.exists(ledger_file) and storage.read_manifest(settings, day) is None:
         return "new"
     if _committed_run(settings, day) is None:
         return "incomplete: the last publish did not finish"
-    ledger = pl.read_parquet(ledger_file, columns=["doc_id", "size", "mtime_ns", "raw_sha256"])
+    ledger = fs.read_parquet(ledger_file, columns=["doc_id", "size", "mtime_ns", "raw_sha256"])
     # keyed by doc_id, not source_path: two names may render to the same source_path (see path_doc_ids)
     now = files.select("size", "mtime_ns", "abs_path").with_columns(
         path_doc_ids(settings, files["abs_path"].to_list()).alias("doc_id")
@@ -171,7 +171,12 @@ def path_doc_ids(settings: Settings, abs_paths: list[bytes]) -> pl.Expr:
     For a UTF-8 name that is exactly the hash of its ``source_path``. A name with undecodable bytes
     (shown as ``\\xNN`` in ``source_path``) hashes differently from a file literally named like that
     rendering, so two such files can never share a ``doc_id`` (which would merge their rows).
+    Object keys are UTF-8: an object's ``doc_id`` is that of the same file in a local copy of the landing zone.
     """
+    if isinstance(settings.raw_dir, fs.Url):
+        root = str(settings.raw_dir).encode() + b"/"
+        rel = [p.removeprefix(root) for p in abs_paths]
+        return doc_ids(pl.lit(pl.Series(rel, dtype=pl.Binary)))
     root, sep = os.fsencode(settings.raw_dir), os.sep.encode()
     rel = [os.path.relpath(p, root).replace(sep, b"/") for p in abs_paths]
     return doc_ids(pl.lit(pl.Series(rel, dtype=pl.Binary)))
@@ -206,9 +211,12 @@ def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_n
     return BatchResult(ingest_date, batch_no, str(staged), len(files), time.perf_counter() - started)
 
 
-def _earlier_signatures(settings: Settings, ingest_date: dt.date) -> pl.DataFrame:
+def _earlier_signatures(settings: Settings, ingest_date: dt.date, current: pl.DataFrame) -> pl.DataFrame:
+    """The rows of earlier partitions that can be a duplicate or a story of ``current`` (read one partition at a time)."""
     cols = ["doc_id", "source_path", "content_hash", "story_id", "minhash"]
-    earlier = storage.read_earlier(storage.signatures_root(settings), ingest_date, cols)
+    window_start = ingest_date - dt.timedelta(days=settings.story_window_days)
+    parts = storage.iter_earlier(storage.signatures_root(settings), ingest_date, cols)
+    earlier = dedup.relevant_earlier(parts, current, window_start)
     if earlier is None:
         empty = {"doc_id": pl.String, "source_path": pl.String, "content_hash": pl.String, "story_id": pl.String,
                  "minhash": pl.List(pl.UInt32), "ingest_date": pl.Date}  # fmt: skip
@@ -240,10 +248,11 @@ def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, bat
     meta = pl.concat([pl.read_parquet(p, columns=_STAGED_META) for p in staged]).with_columns(
         pl.lit(day).alias("ingest_date")
     )
-    earlier = _earlier_signatures(settings, day)
-    ok = _link_duplicates(settings, meta.filter(pl.col("reasons").list.len() == 0), earlier, day)
+    ok = meta.filter(pl.col("reasons").list.len() == 0)
+    earlier = _earlier_signatures(settings, day, ok)
+    ok = _link_duplicates(settings, ok, earlier, day)
     validation = validate_articles(ok, thresholds=settings.thresholds, n_files=plan.n_files)
-    datadocs.save_validation(settings.data_dir, run_id, day, validation)  # input of the run's Data Docs
+    datadocs.save_validation(settings.work_dir, run_id, day, validation)  # input of the run's Data Docs
     if validation.row_reasons.height:  # rows the expectations rejected no longer count as first-seen
         ok = _link_duplicates(
             settings, ok.drop("duplicate_of", "story_id").join(validation.row_reasons, on="doc_id", how="anti"), earlier, day
@@ -293,11 +302,13 @@ def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, bat
         storage.ledger_root(settings): ([ledger], ledger.schema),
     }
     written = []
+    read_by_users = (settings.curated_dir, settings.quarantine_dir)
     for root in storage.partition_roots(settings):
         tables, table_schema = outputs[root]
-        tmp = scratch / f"publish-{root.parent.name}-{root.name}.parquet"
-        storage.write_parquet(tables, table_schema, tmp, run_id=run_id)
-        written.append((tmp, storage.partition_file(root, day)))
+        tmp = scratch / f"publish-{root.parent.name}-{root.name}.parquet"  # root: a Path or an fs.Url
+        final = storage.partition_file(root, day)
+        storage.write_parquet(tables, table_schema, tmp, run_id=run_id, replaces=final if root in read_by_users else None)
+        written.append((tmp, final))
     for tmp, final in written:  # all are complete on disk before any becomes visible
         storage.publish_file(tmp, final)
     result.published = True

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
-from news_pipeline import datadocs, storage
+from news_pipeline import datadocs, fs, storage
+from news_pipeline.fs import Location, Url
 from news_pipeline.pipeline import PartitionResult, summarize
 from news_pipeline.settings import Settings
 
 
-def reports_dir(settings: Settings) -> Path:
+def reports_dir(settings: Settings) -> Location:
     return settings.data_dir / "reports"
 
 
@@ -30,11 +30,16 @@ def write_run_report(
         "logical_date": logical_date.isoformat() if logical_date else None,
         **summarize(results),
         "partitions_detail": [r.to_dict() for r in sorted(results, key=lambda r: r.ingest_date)],
-        "data_docs": datadocs.build_run_docs(settings.data_dir, run_id),  # index.html path, None if not built
+        # index.html path, None if not built; for a data_dir on object storage the site stays in the local work_dir
+        "data_docs": datadocs.build_run_docs(settings.work_dir, run_id),
     }
     out = reports_dir(settings)
-    out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report, indent=2, ensure_ascii=False, default=str)
+    if isinstance(out, Url):
+        for name in (f"{run_id}.json", "latest.json"):
+            fs.write_bytes(out / name, text.encode())
+        return report
+    out.mkdir(parents=True, exist_ok=True)
     for name in (f"{run_id}.json", "latest.json"):
         tmp = out / f".{name}.tmp"
         tmp.write_text(text)

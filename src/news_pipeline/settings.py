@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from news_pipeline.fs import Location, Url, parse_location
+
+#: A local folder (``Path``) or an object-storage prefix (``Url``, ``s3://bucket/prefix``).
+LocationField = Annotated[Location, BeforeValidator(parse_location)]
 
 
 class Thresholds(BaseSettings):
@@ -27,14 +33,26 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWS_PIPELINE_", env_nested_delimiter="__", extra="ignore")
 
-    raw_dir: Path = Field(Path("data/raw"), description="landing zone: one ISO-date folder per arrival day")
-    data_dir: Path = Field(Path("data"), description="root of curated/, quarantine/ and state/")
+    raw_dir: LocationField = Field(
+        Path("data/raw"), description="landing zone: one ISO-date folder per arrival day (a folder or s3://bucket/prefix)"
+    )
+    data_dir: LocationField = Field(
+        Path("data"), description="root of curated/, quarantine/, reports/ and state/ (a folder or s3://bucket/prefix)"
+    )
+    work_dir: Path | None = Field(
+        None,
+        description="for a data_dir on object storage: the local folder for staging, the run lock and Data Docs "
+        "(default <user cache>/news-pipeline/s3/<bucket>/<prefix>); a local data_dir is its own work folder "
+        "(staged files are renamed into it, so they must be on its file system) and ignores this",
+    )
     batch_size: int = Field(5_000, ge=1, description="raw files per batch task; bounds memory")
     max_file_bytes: int = Field(
         20_000_000, ge=1, description="raw files larger than this are quarantined unread (a news article is far smaller)"
     )
     workers: int = Field(2, ge=1, description="batch tasks that run at the same time (threads or Dask workers)")
-    task_runner: Literal["threads", "dask"] = Field("threads", description="where batch tasks run")
+    task_runner: Literal["auto", "processes", "threads", "dask"] = Field(
+        "auto", description="where batch tasks run: worker processes, threads, Dask; auto = processes for large runs"
+    )
     dask_address: str | None = Field(None, description="scheduler of an existing Dask cluster; none starts a local one")
     timezone: str = Field("Europe/Vienna", description="time zone of the daily schedule and its logical date")
     story_similarity: float = Field(
@@ -45,15 +63,52 @@ class Settings(BaseSettings):
     languages: tuple[str, ...] = Field(("de",), description="languages the product is for; others are flagged")
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
+    @model_validator(mode="after")
+    def _default_work_dir(self) -> Settings:
+        if isinstance(self.data_dir, Path):
+            self.work_dir = self.data_dir
+        elif self.work_dir is None:
+            self.work_dir = _cache_dir(self.data_dir)
+        return self
+
     @property
-    def curated_dir(self) -> Path:
+    def curated_dir(self) -> Location:
         return self.data_dir / "curated" / "articles"
 
     @property
-    def quarantine_dir(self) -> Path:
+    def quarantine_dir(self) -> Location:
         return self.data_dir / "quarantine" / "articles"
 
     @property
-    def state_dir(self) -> Path:
-        """Bookkeeping that is not a published dataset: staging, locks, fingerprints, reports."""
+    def state_dir(self) -> Location:
+        """Bookkeeping kept with the data: ledger, signatures, partition manifests (under ``data_dir``)."""
         return self.data_dir / "state"
+
+    @property
+    def local_state_dir(self) -> Path:
+        """Bookkeeping that stays on this machine: staging, the run lock, GX results (``state_dir`` for a local data_dir)."""
+        assert self.work_dir is not None  # set by the validator
+        return self.work_dir / "state"
+
+
+class ObjectStorage(BaseSettings):
+    """How to reach object storage for ``s3://`` locations; credentials come from the AWS SDK's usual sources."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    endpoint_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("NEWS_PIPELINE_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+        description="S3-compatible endpoint, e.g. http://127.0.0.1:9000 (MinIO); none means AWS S3 of the region",
+    )
+    region: str = Field(
+        "us-east-1",
+        validation_alias=AliasChoices("NEWS_PIPELINE_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="bucket region; always set, so the SDK never looks it up",
+    )
+
+
+def _cache_dir(url: Url) -> Path:
+    """The default local work folder of a data_dir on object storage: one per bucket and prefix."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "news-pipeline" / url.scheme / url.path
