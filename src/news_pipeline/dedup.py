@@ -21,6 +21,7 @@ SHINGLE = 5  # words per shingle
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
                 dtype=np.uint64)
 _ORDER = ["ingest_date", "source_path"]
+_PAIR_CHUNK = 65_536  # candidate pairs compared at a time: 2 x 32 MB of signatures
 
 
 def normalized_body(df: pl.DataFrame) -> pl.Series:
@@ -145,7 +146,11 @@ def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: floa
         .unique()
     )
     a, b = pairs["head"].to_numpy(), pairs["row"].to_numpy()
-    similar = (sig[a] == sig[b]).mean(axis=1) >= threshold if len(a) else np.zeros(0, dtype=bool)
+    # compared in chunks: all pairs' signatures at once would take ~1 KB per pair (GBs for big clusters)
+    similar = np.concatenate(
+        [(sig[a[i : i + _PAIR_CHUNK]] == sig[b[i : i + _PAIR_CHUNK]]).mean(axis=1) >= threshold
+         for i in range(0, len(a), _PAIR_CHUNK)]  # fmt: skip
+    ) if len(a) else np.zeros(0, dtype=bool)
     graph = coo_matrix((np.ones(similar.sum()), (a[similar], b[similar])), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     docs = docs.with_columns(pl.Series("component", component))
