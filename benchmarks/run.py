@@ -354,6 +354,7 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
     step with the flow; ``same_counts`` in the results checks it.
     """
     import datetime as _dt
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
     from news_pipeline import pipeline, report, storage
@@ -377,7 +378,9 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
         total, done = sum(p.n_files for p in plans), 0
         runner = flow_module.task_runner_for(settings, total)
         if type(runner).__name__ == "ProcessPoolTaskRunner":
-            pool = ProcessPoolExecutor(max_workers=settings.workers, initializer=flow_module._warm_worker)
+            # spawned, as Prefect's runner does: forking a process that runs Polars' threads can deadlock
+            pool = ProcessPoolExecutor(max_workers=settings.workers, initializer=flow_module._warm_worker,
+                                       mp_context=multiprocessing.get_context("spawn"))  # fmt: skip
         else:
             pool = ThreadPoolExecutor(max_workers=settings.workers)
         results, all_batches = [], []

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from news_pipeline import fs, versioned
@@ -83,14 +82,6 @@ def manifest_path(settings: Settings, ingest_date: dt.date) -> Location:
     return settings.state_dir / "partitions" / f"{ingest_date.isoformat()}.json"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_parquet(
     tables: Iterable[pa.Table],
     schema: pa.Schema,
@@ -112,13 +103,8 @@ def write_parquet(
     if isinstance(replaces, Path):
         return versioned.write_versioned(typed, file_schema, replaces, path, row_group_size=row_group_size,
                                          **_WRITE_OPTIONS)  # fmt: skip
-    rows = 0
-    with pq.ParquetWriter(path, file_schema, **_WRITE_OPTIONS) as writer:
-        for table in typed:
-            writer.write_table(table, row_group_size=row_group_size)
-            rows += table.num_rows
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
+    rows = versioned.write_plain(typed, file_schema, path, row_group_size, _WRITE_OPTIONS)
+    versioned.fsync(path)
     return rows
 
 
@@ -130,7 +116,7 @@ def publish_file(staged: Path, final: Location) -> None:
         return
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged, final)
-    _fsync_dir(final.parent)
+    versioned.fsync(final.parent)
 
 
 def write_manifest(settings: Settings, ingest_date: dt.date, record: dict) -> None:

@@ -377,7 +377,8 @@ def _copy(src: int, dst: int, src_offset: int, dst_offset: int, length: int) -> 
         src_offset, dst_offset, length = src_offset + done, dst_offset + done, length - done
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file or a directory (its entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -385,7 +386,8 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_plain(tables: Iterable[pa.Table], schema: pa.Schema, path: Path, row_group_size: int, options: dict) -> int:
+def write_plain(tables: Iterable[pa.Table], schema: pa.Schema, path: Path, row_group_size: int, options: dict) -> int:
+    """Write ``tables`` as a plain Parquet file (cast to ``schema``); the row count. No fsync."""
     rows = 0
     with pq.ParquetWriter(path, schema, **options) as writer:
         for table in tables:
@@ -466,12 +468,12 @@ def write_versioned(
         # everything about the old version comes through this one descriptor: a consistent view
         kept = _versions_to_keep(old_fd, keep_previous) if old_fd is not None else []
         if not kept:
-            rows = _write_plain(tables, schema, staged, row_group_size, parquet_writer_options)
-            _fsync(staged)
+            rows = write_plain(tables, schema, staged, row_group_size, parquet_writer_options)
+            fsync(staged)
             return rows
         scratch = staged.with_name(staged.name + ".body")
         try:
-            rows = _write_plain(tables, schema, scratch, row_group_size, parquet_writer_options)
+            rows = write_plain(tables, schema, scratch, row_group_size, parquet_writer_options)
             _assemble(scratch, old_fd, kept, staged, keep_previous)
         finally:
             scratch.unlink(missing_ok=True)
