@@ -105,7 +105,7 @@ def _logical_date(settings: Settings) -> dt.date | None:
     return local.date() - dt.timedelta(days=1)
 
 
-@flow(name="news-pipeline", persist_result=False, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="news-pipeline", persist_result=False, log_prints=False)
 def process_articles(
     raw_dir: str | None = None,
     data_dir: str | None = None,

@@ -12,7 +12,7 @@ import rensa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from news_pipeline.normalize import fix_rows, unicode_normalize
+from news_pipeline.normalize import collapse_whitespace, unicode_normalize
 
 NUM_PERM = 128
 BANDS = 32  # 32 bands of 4 rows: pairs above Jaccard ~0.42 become candidates
@@ -29,9 +29,7 @@ def normalized_body(df: pl.DataFrame) -> pl.Series:
     # A body is words separated by single spaces and paragraphs by "\n\n" (see parse), so a literal
     # replace collapses its whitespace; the full regex runs only where anything else is left.
     quick = unicode_normalize(pl.col("body"), "NFKC").str.to_lowercase().str.replace_all("\n\n", " ", literal=True)
-    body = df.select(quick.alias("body"))
-    untidy = pl.col("body").str.contains(r"[^\S ]|  |^ | $")
-    return fix_rows(body, "body", untidy, lambda b: b.str.replace_all(r"\s+", " ").str.strip_chars()).to_series()
+    return collapse_whitespace(df.select(quick.alias("body")), "body").to_series()
 
 
 def add_content_hash(df: pl.DataFrame) -> pl.DataFrame:

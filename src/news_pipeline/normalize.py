@@ -44,6 +44,12 @@ def fix_rows(df: pl.DataFrame, column: str, needs: pl.Expr, fix: Callable[[pl.Ex
     return df.with_columns(df.get_column(column).scatter(rows, fixed))
 
 
+def collapse_whitespace(df: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``column`` with runs of whitespace as one space and none at the ends; the regex runs only where needed."""
+    untidy = pl.col(column).str.contains(r"[^\S ]|  |^ | $")
+    return fix_rows(df, column, untidy, lambda text: text.str.replace_all(r"\s+", " ").str.strip_chars())
+
+
 def unicode_normalize(expr: pl.Expr, form: str) -> pl.Expr:
     """``expr.str.normalize(form)``, computed only for the rows that hold a character it may change.
 
@@ -58,8 +64,8 @@ _URL = r"https?://[^\s<>\"'()\[\]{}|\\^`]+"
 def unescape_entities(df: pl.DataFrame, column: str) -> pl.DataFrame:
     """Replace HTML entities (``&amp;``, ``&nbsp;``, ``&#8211;``) in ``column`` by their characters."""
     # html.unescape knows all 2,231 named entities; it runs only on the rows that contain one.
-    unescape = lambda text: text.map_elements(html.unescape, return_dtype=pl.String)  # noqa: E731
-    return fix_rows(df, column, pl.col(column).str.contains(_ENTITY), unescape)
+    return fix_rows(df, column, pl.col(column).str.contains(_ENTITY),
+                    lambda text: text.map_elements(html.unescape, return_dtype=pl.String))  # fmt: skip
 
 
 def normalize_text(df: pl.DataFrame) -> pl.DataFrame:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from news_pipeline import patterns as P
-from news_pipeline.normalize import fix_rows
-
+from news_pipeline.normalize import collapse_whitespace
 
 _TAIL_CHARS = 100  # the end of a block: its last word and punctuation
 _HEAD_CHARS = 400  # enough to count up to MAX_HEADING_WORDS words and judge a heading-sized block
@@ -118,9 +117,7 @@ def assemble_blocks(lines: pl.DataFrame) -> pl.DataFrame:
         )
         .drop("_block")
         .with_columns(P.strip_markdown(pl.col("text")))
-        # runs of whitespace as one space, none at the ends (the regex only where there is any)
-        .pipe(fix_rows, "text", pl.col("text").str.contains(r"[^\S ]|  |^ | $"),
-              lambda text: text.str.replace_all(r"\s+", " ").str.strip_chars())  # fmt: skip
+        .pipe(collapse_whitespace, "text")
         .filter(pl.col("text") != "")
         .with_columns(_rank_in_doc().alias("block_no"))
         .select("doc_id", "block_no", "text", "md_heading")

@@ -11,11 +11,9 @@ import os
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
-import pyarrow.parquet as pq
 
 from news_pipeline import dedup, fs, schema, storage
 from news_pipeline.decode import read_batch, read_file
@@ -211,10 +209,15 @@ def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_n
     return BatchResult(ingest_date, batch_no, str(staged), len(files), time.perf_counter() - started)
 
 
+def _story_window_start(settings: Settings, ingest_date: dt.date) -> dt.date:
+    """The first day whose articles can still be a story with ``ingest_date``'s."""
+    return ingest_date - dt.timedelta(days=settings.story_window_days)
+
+
 def _earlier_signatures(settings: Settings, ingest_date: dt.date, current: pl.DataFrame) -> pl.DataFrame:
     """The rows of earlier partitions that can be a duplicate or a story of ``current`` (read one partition at a time)."""
     cols = ["doc_id", "source_path", "content_hash", "story_id", "minhash"]
-    window_start = ingest_date - dt.timedelta(days=settings.story_window_days)
+    window_start = _story_window_start(settings, ingest_date)
     parts = storage.iter_earlier(storage.signatures_root(settings), ingest_date, cols)
     earlier = dedup.relevant_earlier(parts, current, window_start)
     if earlier is None:
@@ -226,8 +229,7 @@ def _earlier_signatures(settings: Settings, ingest_date: dt.date, current: pl.Da
 
 def _link_duplicates(settings: Settings, ok: pl.DataFrame, earlier: pl.DataFrame, ingest_date: dt.date) -> pl.DataFrame:
     """``ok`` with ``duplicate_of`` and ``story_id`` against itself and earlier partitions."""
-    window_start = ingest_date - dt.timedelta(days=settings.story_window_days)
-    recent = earlier.filter(pl.col("ingest_date") >= window_start)
+    recent = earlier.filter(pl.col("ingest_date") >= _story_window_start(settings, ingest_date))
     return ok.join(dedup.assign_duplicates(ok, earlier), on="doc_id", how="left").join(
         dedup.assign_stories(ok, recent, settings.story_similarity), on="doc_id", how="left"
     )

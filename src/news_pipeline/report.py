@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from news_pipeline import datadocs, fs, storage
-from news_pipeline.fs import Location, Url
+from news_pipeline import datadocs, storage
+from news_pipeline.fs import Location
 from news_pipeline.pipeline import PartitionResult, summarize
 from news_pipeline.settings import Settings
 
@@ -33,17 +33,9 @@ def write_run_report(
         # index.html path, None if not built; for a data_dir on object storage the site stays in the local work_dir
         "data_docs": datadocs.build_run_docs(settings.work_dir, run_id),
     }
-    out = reports_dir(settings)
     text = json.dumps(report, indent=2, ensure_ascii=False, default=str)
-    if isinstance(out, Url):
-        for name in (f"{run_id}.json", "latest.json"):
-            fs.write_bytes(out / name, text.encode())
-        return report
-    out.mkdir(parents=True, exist_ok=True)
     for name in (f"{run_id}.json", "latest.json"):
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(text)
-        storage.publish_file(tmp, out / name)
+        storage.write_text(reports_dir(settings) / name, text)
     return report
 
 

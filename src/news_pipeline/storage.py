@@ -99,11 +99,10 @@ def write_parquet(
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     file_schema = schema.with_metadata({**(schema.metadata or {}), RUN_ID_KEY: run_id or ""})
-    typed = (table.cast(schema) for table in tables)
     if isinstance(replaces, Path):
-        return versioned.write_versioned(typed, file_schema, replaces, path, row_group_size=row_group_size,
+        return versioned.write_versioned(tables, file_schema, replaces, path, row_group_size=row_group_size,
                                          **_WRITE_OPTIONS)  # fmt: skip
-    rows = versioned.write_plain(typed, file_schema, path, row_group_size, _WRITE_OPTIONS)
+    rows = versioned.write_plain(tables, file_schema, path, row_group_size, _WRITE_OPTIONS)
     versioned.fsync(path)
     return rows
 
@@ -119,19 +118,21 @@ def publish_file(staged: Path, final: Location) -> None:
     versioned.fsync(final.parent)
 
 
-def write_manifest(settings: Settings, ingest_date: dt.date, record: dict) -> None:
-    """Atomically record what was published for a partition (written last, so a crash leaves none)."""
-    path = manifest_path(settings, ingest_date)
-    text = json.dumps(record, indent=2, sort_keys=True, default=str)
+def write_text(path: Location, text: str) -> None:
+    """Atomically create or replace a small text file (or object); durable once this returns."""
     if isinstance(path, Url):
-        fs.write_bytes(path, text.encode())
+        fs.write_bytes(path, text.encode())  # one object, replaced whole
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
+    versioned.fsync(tmp)
     publish_file(tmp, path)
+
+
+def write_manifest(settings: Settings, ingest_date: dt.date, record: dict) -> None:
+    """Atomically record what was published for a partition (written last, so a crash leaves none)."""
+    write_text(manifest_path(settings, ingest_date), json.dumps(record, indent=2, sort_keys=True, default=str))
 
 
 def read_manifest(settings: Settings, ingest_date: dt.date) -> dict | None:
