@@ -59,3 +59,18 @@ def test_reading_only_the_relevant_earlier_rows_changes_no_link():
     kept_recent = relevant.filter(pl.col("ingest_date") >= window_start)
     assert dict(assign_stories(cur, kept_recent, 0.5).iter_rows())["y"].startswith("3d")  # a story of day 3
     assert assign_stories(cur, kept_recent, 0.5).equals(assign_stories(cur, recent, 0.5))
+
+
+def test_history_keeps_one_row_per_hash_and_bucket_however_often_a_story_repeats():
+    # the same story (and an edit of it) reprinted on five earlier days: only the first day's rows can decide a link
+    days = [dt.date(2025, 6, d) for d in range(1, 6)]
+    earlier = [
+        frame(day, {f"{day.day}a": STORY, f"{day.day}b": EDITED}).with_columns(pl.lit(f"story-{day.day}").alias("story_id"))
+        for day in days
+    ]
+    cur = frame(dt.date(2025, 6, 6), {"x": STORY, "y": EDITED + " Nachtrag"})
+    relevant = relevant_earlier(iter(earlier), cur, dt.date(2025, 6, 1))
+    assert sorted(relevant["doc_id"]) == ["1a", "1b"]
+    everything = pl.concat(earlier)
+    assert assign_duplicates(cur, relevant).equals(assign_duplicates(cur, everything))
+    assert assign_stories(cur, relevant, 0.5).equals(assign_stories(cur, everything, 0.5))

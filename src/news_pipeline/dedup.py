@@ -21,7 +21,7 @@ SHINGLE = 5  # words per shingle
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
                 dtype=np.uint64)
 _ORDER = ["ingest_date", "source_path"]
-_PAIR_CHUNK = 65_536  # candidate pairs compared at a time: 2 x 32 MB of signatures
+_PAIR_CHUNK = 16_384  # candidate pairs compared at a time: 2 x 8 MB of signatures
 
 
 def normalized_body(df: pl.DataFrame) -> pl.Series:
@@ -85,32 +85,47 @@ def assign_duplicates(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFr
 def _band_keys(signatures: np.ndarray) -> np.ndarray:
     """One uint64 key per (row, band) from the band's rows of the signature."""
     rows = NUM_PERM // BANDS
-    bands = signatures.astype(np.uint64).reshape(len(signatures), BANDS, rows)
+    keys = np.tile(np.arange(BANDS, dtype=np.uint64), (len(signatures), 1))
     with np.errstate(over="ignore"):
-        return sum(bands[:, :, j] * _MIX[j] for j in range(rows)) + np.arange(BANDS, dtype=np.uint64)
+        for j in range(rows):  # band b holds values b*rows .. b*rows+rows-1: column j of each band is j::rows
+            keys += signatures[:, j::rows].astype(np.uint64) * _MIX[j]
+    return keys
 
 
 def _signature_matrix(minhash: pl.Series) -> np.ndarray:
-    """A (rows, NUM_PERM) array from a ``list[u32]`` column, without a Python list per row."""
-    return minhash.explode().to_numpy().astype(np.uint32).reshape(len(minhash), NUM_PERM)
+    """A (rows, NUM_PERM) uint32 array from a ``list[u32]`` column: a view of its values, no per-row lists."""
+    return minhash.cast(pl.Array(pl.UInt32, NUM_PERM)).to_numpy()
 
 
 def relevant_earlier(parts: Iterable[pl.DataFrame], current: pl.DataFrame, window_start: dt.date) -> pl.DataFrame | None:
-    """The rows of earlier partitions that can link to ``current``: the same content hash (any date), or a
-    shared LSH bucket (from ``window_start`` on). Read one partition at a time, so memory stays bounded
-    by a partition, not by the history; what is dropped could never change a duplicate or a story.
+    """The few earlier rows that decide ``current``'s links, read one partition at a time (oldest first).
+
+    Kept: for each content hash of ``current``, its first-seen earlier row (any date); for each LSH
+    bucket of ``current``, its first-seen earlier row from ``window_start`` on. Those are exactly the
+    rows :func:`assign_duplicates` points at and the heads :func:`assign_stories` compares new docs
+    with, so at most one row per hash and per bucket of ``current`` is kept: memory and work are
+    bounded by the partition, not by the history (a story reprinted every day would otherwise add
+    a day's worth of rows to every later partition's linking).
     """
-    hashes = current["content_hash"].unique().implode()
-    keys = np.unique(_band_keys(_signature_matrix(current["minhash"]))) if current.height else np.zeros(0, np.uint64)
+    hashes = current["content_hash"].unique()
+    keys = pl.Series(_band_keys(_signature_matrix(current["minhash"])).ravel()).unique()  # buckets without a head yet
     kept = []
     for part in parts:
-        same_text = part.select(pl.col("content_hash").is_in(hashes)).to_series().to_numpy()
-        recent = part.select(pl.col("ingest_date") >= window_start).to_series().to_numpy()
-        shares_bucket = np.zeros(part.height, dtype=bool)
-        if recent.any():
-            idx = np.flatnonzero(recent)
-            shares_bucket[idx] = np.isin(_band_keys(_signature_matrix(part["minhash"][idx])), keys).any(axis=1)
-        kept.append(part.filter(pl.Series(same_text | shares_bucket)))
+        part = part.sort("source_path")  # within a day, first seen = first by path (see _ORDER)
+        same_text = part.select(pl.col("content_hash").is_in(hashes.implode())).to_series()
+        first_text = part.with_row_index("_row").filter(same_text).unique("content_hash", keep="first", maintain_order=True)
+        keep = np.zeros(part.height, dtype=bool)
+        keep[first_text["_row"].to_numpy()] = True
+        hashes = hashes.filter(~hashes.is_in(first_text["content_hash"].implode()))  # later days can't be first
+        recent = np.flatnonzero(part.select(pl.col("ingest_date") >= window_start).to_series().to_numpy())
+        if recent.size and keys.len():
+            band_keys = pl.Series(_band_keys(_signature_matrix(part["minhash"][recent])).ravel())  # row-major
+            hit = np.flatnonzero(band_keys.is_in(keys.implode()).to_numpy())
+            # each bucket's first row in this day: the first hit in row-major order
+            heads = pl.DataFrame({"key": band_keys.gather(hit), "at": hit}).unique("key", keep="first", maintain_order=True)
+            keep[recent[heads["at"].to_numpy() // BANDS]] = True
+            keys = keys.filter(~keys.is_in(heads["key"].implode()))
+        kept.append(part.filter(pl.Series(keep)))
     return pl.concat(kept, how="vertical_relaxed") if kept else None
 
 
@@ -132,21 +147,25 @@ def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: floa
     if n == 0:
         return current.select("doc_id", pl.lit(None, dtype=pl.String).alias("story_id"))
     sig = _signature_matrix(docs["minhash"])
-    keys = pl.DataFrame({"row": np.repeat(np.arange(n), BANDS), "key": _band_keys(sig).ravel()})
-    new_rows = pl.Series(np.flatnonzero(docs["new"].to_numpy()))
-    # only buckets that hold a new doc matter: earlier partitions were linked when they were published
-    keys = keys.join(keys.filter(pl.col("row").is_in(new_rows.implode())).select("key").unique(), on="key", how="semi")
-    # each bucket links its members to its first member: a star, not all pairs, so big buckets stay linear
-    pairs = (
-        keys.with_columns(pl.col("row").min().over("key").alias("head"))
+    # one (key, row) per row and band, row-major: a bucket's first entry is its first-seen member, its head
+    keys = pl.DataFrame({"key": _band_keys(sig).ravel(), "row": np.repeat(np.arange(n, dtype=np.uint32), BANDS)})
+    heads = keys.unique("key", keep="first", maintain_order=True).rename({"row": "head"})
+    new_keys = keys.filter(pl.Series(np.repeat(docs["new"].to_numpy(), BANDS)))["key"]
+    # only buckets that hold a new doc matter: earlier partitions were linked when they were published;
+    # each links its members to its head, a star rather than all pairs, so big buckets stay linear
+    pairs = np.unique(  # (head, row) packed in one uint64: sorted by head, no 2-column hash table
+        keys.filter(pl.col("key").is_in(new_keys.implode()))
+        .join(heads, on="key")
         .filter(pl.col("row") != pl.col("head"))
-        .select("head", "row")
-        .unique()
+        .select(pl.col("head").cast(pl.UInt64) * 2**32 + pl.col("row"))
+        .to_series()
+        .to_numpy()
     )
-    a, b = pairs["head"].to_numpy(), pairs["row"].to_numpy()
+    a, b = (pairs >> 32).astype(np.intp), (pairs & 0xFFFFFFFF).astype(np.intp)
     # compared in chunks: all pairs' signatures at once would take ~1 KB per pair (GBs for big clusters)
+    agree = np.ceil(threshold * NUM_PERM)  # equal signature values needed for the estimated Jaccard
     similar = np.concatenate(
-        [(sig[a[i : i + _PAIR_CHUNK]] == sig[b[i : i + _PAIR_CHUNK]]).mean(axis=1) >= threshold
+        [np.count_nonzero(sig[a[i : i + _PAIR_CHUNK]] == sig[b[i : i + _PAIR_CHUNK]], axis=1) >= agree
          for i in range(0, len(a), _PAIR_CHUNK)]  # fmt: skip
     ) if len(a) else np.zeros(0, dtype=bool)
     graph = coo_matrix((np.ones(similar.sum()), (a[similar], b[similar])), shape=(n, n))
