@@ -8,10 +8,12 @@ order, so "the next block of the same article" is a plain shift guarded by a doc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from news_pipeline import patterns as P
-from news_pipeline.normalize import collapse_whitespace
+from news_pipeline.normalize import collapse_whitespace, fix_rows
 
 _TAIL_CHARS = 100  # the end of a block: its last word and punctuation
 _HEAD_CHARS = 400  # enough to count up to MAX_HEADING_WORDS words and judge a heading-sized block
@@ -39,100 +41,186 @@ def _cum_sum_in_doc(column: str) -> pl.Expr:
     return total - pl.when(~_same_doc(1)).then(total - pl.col(column)).forward_fill()
 
 
+def _merge_runs(
+    df: pl.DataFrame, run: str, first: list[str], on_merged: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+) -> pl.DataFrame:
+    """One row per ``run`` (an ascending integer key): its ``text`` parts joined by a space, ``first`` from its first row.
+
+    Most runs are a single row: those pass through as they are, and only the longer runs are
+    grouped (and given to ``on_merged``, if set) before both are put back in key order;
+    grouping every row costs several times more.
+    """
+    key = pl.col(run)
+    df = df.with_columns(((key == key.shift(1)) | (key == key.shift(-1))).fill_null(False).alias("_multi"))
+    single = df.filter(~pl.col("_multi")).drop("_multi")
+    merged = (
+        df.filter("_multi")
+        .group_by(run, maintain_order=True)
+        .agg(*(pl.col(c).first() for c in first), "text")
+        .with_columns(pl.col("text").list.join(" "))
+    )
+    if merged.height == 0:
+        return single
+    if on_merged is not None:
+        merged = on_merged(merged)
+    # concat and sort: several times faster than ``merge_sorted`` here
+    return pl.concat([single, merged.select(single.columns)]).sort(run)
+
+
 def explode_lines(df: pl.DataFrame) -> pl.DataFrame:
-    """One row per line of ``text``: ``doc_id``, ``line_no``, ``line`` (whitespace-trimmed)."""
+    """One row per non-blank line of ``text``: ``doc_id``, ``line_no``, ``line`` (whitespace-trimmed).
+
+    Blank lines only separate blocks, and the gap they leave in ``line_no`` still shows that, so
+    they are dropped here: they are half the lines of a page, and every later pass would pay for them.
+    """
     return (
         df.select("doc_id", pl.col("text").str.split("\n").alias("line"))
         .with_columns(pl.int_ranges(0, pl.col("line").list.len(), dtype=pl.Int32).alias("line_no"))
         .explode("line", "line_no")
+        .filter(pl.col("line").str.strip_chars() != "")
         # keep a trailing tab: it separates a details key from an empty value (`Quellen\t<ul>`)
-        .with_columns(pl.col("line").str.strip_chars_start(" \t").str.strip_chars_end(" ").fill_null(""))
+        .with_columns(pl.col("line").str.strip_chars_start(" \t").str.strip_chars_end(" "))
     )
 
 
 def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    """Label each line ``kind``: blank, details, publisher, related, boilerplate or content.
+    """Label each (non-blank) line ``kind``: details, publisher, related, boilerplate or content.
 
     Details lines count only from the first ``Details``/``Vorfall``/``Ort``/``Quellen`` line
     on, so a body sentence that happens to look like a domain stays in the body.
     """
     line = pl.col("line")
+    # Most lines are plain content: one scan with all the patterns as one finds the lines that may
+    # be anything else, and the patterns one by one run on those alone.
+    lines = lines.with_row_index("_row").with_columns(line.str.contains(P.ANY_SPECIAL_LINE).alias("_special"))
     detail_key = line.str.extract(P.DETAIL_KEY, 1)
-    lines = lines.with_columns(
+    short = line.str.len_chars() <= P.MAX_BOILERPLATE_CHARS
+    special = lines.filter("_special").with_columns(
         detail_key.alias("detail_key"),
         (line.str.contains(P.DETAIL_HEAD) | detail_key.is_not_null()).cast(pl.Int32).alias("_starts_details"),
-    )
-    starts_details = pl.col("_starts_details") == 1
-    in_details = _cum_sum_in_doc("_starts_details") > 0
-    short = line.str.len_chars() <= P.MAX_BOILERPLATE_CHARS
-    kind = (
-        pl.when(line.str.strip_chars() == "")
-        .then(pl.lit("blank"))
-        .when(in_details & (starts_details | line.str.contains(P.SOURCE_LIST)))
-        .then(pl.lit("details"))
-        .when(line.str.contains(P.PUBLISHER) | line.str.contains(P.COPYRIGHT_PUBLISHER))
+        line.str.contains(P.SOURCE_LIST).alias("_source_list"),
+        # the kind unless the line is in the details
+        pl.when(line.str.contains(P.ANY_PUBLISHER))
         .then(pl.lit("publisher"))
         .when(line.str.contains(P.RELATED))
         .then(pl.lit("related"))
         .when(short & line.str.contains(P.BOILERPLATE))
         .then(pl.lit("boilerplate"))
         .otherwise(pl.lit("content"))
+        .alias("kind"),
     )
-    return lines.with_columns(kind.alias("kind")).drop("_starts_details")
+    plain = lines.filter(~pl.col("_special")).with_columns(
+        pl.lit(None, dtype=pl.String).alias("detail_key"),
+        pl.lit(0, dtype=pl.Int32).alias("_starts_details"),
+        pl.lit(False).alias("_source_list"),
+        pl.lit("content").alias("kind"),
+    )
+    in_details = _cum_sum_in_doc("_starts_details") > 0
+    details = in_details & ((pl.col("_starts_details") == 1) | pl.col("_source_list"))
+    return (
+        pl.concat([special, plain])
+        .sort("_row")
+        .with_columns(pl.when(details).then(pl.lit("details")).otherwise("kind").alias("kind"))
+        .drop("_row", "_special", "_starts_details", "_source_list")
+    )
 
 
 def extract_line_fields(lines: pl.DataFrame) -> pl.DataFrame:
     """Per article: ``publisher``, ``category``, ``place``, ``related`` and ``credited`` domains from labelled lines.
 
-    ``credited`` holds the domains of inline credits in the text and of the ``Quellen`` list.
+    ``credited`` holds the domains of inline credits in the text and of the ``Quellen`` list. Only
+    the lines that can hold a field are looked at, so an article with none of them has no row.
     """
     line, kind, key = pl.col("line"), pl.col("kind"), pl.col("detail_key")
-    detail_value = line.str.extract(P.DETAIL_KEY, 2).str.strip_chars(" \t•·-")
-    publisher = P.domain_of(pl.coalesce(line.str.extract(P.PUBLISHER, 1), line.str.extract(P.COPYRIGHT_PUBLISHER, 1)))
+    # a tenth of the lines: the field regexes run on these alone (a credit needs "**" or "[")
+    lines = lines.filter(
+        kind.is_in(["publisher", "details", "related"]) | ((kind == "content") & line.str.contains(P.CREDIT_MARK))
+    )
+
+    def on(rows: pl.Expr) -> pl.Expr:
+        """The line where ``rows`` holds, else null: extractions skip null rows, so each runs on its own lines."""
+        return pl.when(rows).then(line)
+
+    # The values are computed on the whole column first and only then grouped: an expression after
+    # a ``filter`` inside ``agg`` runs once per article, which costs several times more.
+    publisher_line = on(kind == "publisher")
     is_listed = (kind == "details") & (key.is_null() | (key == "Quellen"))
-    related = P.strip_markdown(line.str.extract(P.RELATED, 1)).str.strip_chars()
+    lines = lines.with_columns(
+        P.domain_of(
+            pl.coalesce(publisher_line.str.extract(P.PUBLISHER, 1), publisher_line.str.extract(P.COPYRIGHT_PUBLISHER, 1))
+        ).alias("_publisher"),
+        on(kind == "details").str.extract(P.DETAIL_KEY, 2).str.strip_chars(" \t•·-").alias("_value"),
+        on(kind == "related").str.extract(P.RELATED, 1).alias("_related"),
+        # null on the other lines, and the null an empty or null list explodes to is dropped below
+        on(is_listed).str.extract_all(P.DOMAIN).alias("_listed"),
+        on(kind == "content").str.extract_all(P.CREDIT).alias("_inline"),
+    ).pipe(fix_rows, "_related", pl.col("_related").is_not_null(), lambda r: P.strip_markdown(r).str.strip_chars())
     return lines.group_by("doc_id", maintain_order=True).agg(
-        publisher.filter(kind == "publisher").first().alias("publisher"),
-        detail_value.filter((kind == "details") & (key == "Vorfall")).first().alias("category"),
-        detail_value.filter((kind == "details") & (key == "Ort")).first().alias("place"),
-        related.filter(kind == "related").alias("related"),
-        line.filter(is_listed).str.extract_all(P.DOMAIN).explode().drop_nulls().alias("_listed"),
-        line.filter(kind == "content").str.extract_all(P.CREDIT).explode().drop_nulls().alias("_inline"),
+        pl.col("_publisher").filter(kind == "publisher").first().alias("publisher"),
+        pl.col("_value").filter((kind == "details") & (key == "Vorfall")).first().alias("category"),
+        pl.col("_value").filter((kind == "details") & (key == "Ort")).first().alias("place"),
+        pl.col("_related").filter(kind == "related").alias("related"),
+        pl.col("_listed").explode().drop_nulls(),
+        pl.col("_inline").explode().drop_nulls(),
     ).select(pl.exclude("_listed", "_inline"), pl.col("_listed").list.concat("_inline").alias("credited"))
 
 
 def assemble_blocks(lines: pl.DataFrame) -> pl.DataFrame:
     """Consecutive content lines become one block: ``doc_id``, ``block_no``, ``text``, ``md_heading``."""
-    content = pl.col("kind") == "content"
-    starts = content & ~(_same_doc(1) & content.shift(1)).fill_null(False)
+    line_no = pl.col("line_no")
+    # among content lines, a block goes on while the line numbers do: a gap is a blank or other line
+    starts = ~(_same_doc(1) & (line_no.shift(1) == line_no - 1)).fill_null(False)
+    text = pl.col("text")
     return (
         # a block's number counts block starts over the whole frame: unique, so one integer key suffices
-        lines.with_columns(starts.cum_sum().alias("_block"))
-        .filter(content)
-        .group_by("_block", maintain_order=True)
-        .agg(
-            pl.col("doc_id").first(),
-            pl.col("line").str.join(" ").alias("text"),
-            pl.col("line").first().str.contains(P.MD_HEADING).alias("md_heading"),
+        lines.filter(pl.col("kind") == "content")
+        .select(
+            starts.cum_sum().alias("_block"),
+            "doc_id",
+            pl.col("line").str.contains(P.MD_HEADING).alias("md_heading"),
+            pl.col("line").alias("text"),
         )
+        .pipe(_merge_runs, "_block", ["doc_id", "md_heading"])
         .drop("_block")
-        .with_columns(P.strip_markdown(pl.col("text")))
+        # Markdown is rare: strip_markdown's six passes run only on the blocks with a mark
+        .pipe(fix_rows, "text", text.str.contains(P.MARKDOWN_MARK), P.strip_markdown)
         .pipe(collapse_whitespace, "text")
-        .filter(pl.col("text") != "")
-        .with_columns(_rank_in_doc().alias("block_no"))
-        .select("doc_id", "block_no", "text", "md_heading")
+        .filter(text != "")
+        .select("doc_id", _rank_in_doc().alias("block_no"), "text", "md_heading")
     )
 
 
 def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
+    """``blocks`` with the features that decide joins and roles.
+
+    ``terminal`` and ``lower_start`` are computed for every block. ``open_end``, ``certain_cut``,
+    ``sentence_like`` and ``n_words`` are only ever consulted for unfinished (not ``terminal``)
+    blocks, a quarter of them: they are computed for those alone, and are False (``n_words`` null)
+    on the others.
+    """
+    b = blocks.with_row_index("_row").with_columns(pl.col("text").str.slice(-_TAIL_CHARS).alias("_tail"))
+    b = b.with_columns(
+        pl.col("_tail").str.contains(P.TERMINAL).alias("terminal"),
+        pl.col("text").str.contains(P.LOWER_START).alias("lower_start"),
+    )
+    finished = b.filter("terminal").with_columns(
+        pl.lit(False).alias("open_end"),
+        pl.lit(False).alias("certain_cut"),
+        pl.lit(False).alias("sentence_like"),
+        pl.lit(None, dtype=pl.UInt32).alias("n_words"),
+    )
+    unfinished = _unfinished_features(b.filter(~pl.col("terminal")))
+    return pl.concat([finished, unfinished.select(finished.columns)]).sort("_row").drop("_row", "_tail")
+
+
+def _unfinished_features(blocks: pl.DataFrame) -> pl.DataFrame:
+    """``open_end``, ``certain_cut``, ``sentence_like`` and ``n_words`` of blocks with their ``_tail``."""
     # end-anchored patterns look at the block's tail, counts at its head: a paragraph's middle
     # never decides whether it is cut or a heading, and long paragraphs cost no more than short ones
     text, tail, last = pl.col("text"), pl.col("_tail"), pl.col("_last")
     ending = pl.col("_tail").str.extract_groups(rf"({P.LAST_WORD})")  # 1: last word and what follows, 2: the word
-    blocks = (
-        blocks.with_columns(text.str.slice(-_TAIL_CHARS).alias("_tail"))
-        .with_columns(ending.struct.field("1").str.len_chars().fill_null(0).alias("_ending"))
-        .with_columns(ending.struct.field("2").alias("_last"))
+    blocks = blocks.with_columns(
+        ending.struct.field("1").str.len_chars().fill_null(0).alias("_ending"), ending.struct.field("2").alias("_last")
     )
     # A block ending on a lower-case word was cut mid-sentence, unless that word is a verb that
     # ends a clause (headings like "Wie es weitergeht", "Was über X bekannt ist"); German nouns
@@ -147,14 +235,12 @@ def _block_features(blocks: pl.DataFrame) -> pl.DataFrame:
     before_last = pl.when(length <= _HEAD_CHARS).then(text.str.slice(0, length - pl.col("_ending")))
     sentence_like = before_last.str.contains(",") | before_last.str.contains(rf"(?i)(?:^|\s)(?:{P.FINITE_VERBS})(?:\s|$)")
     return blocks.with_columns(
-        tail.str.contains(P.TERMINAL).alias("terminal"),
         cut_on_word.fill_null(False).alias("open_end"),
         certain_cut.fill_null(False).alias("certain_cut"),
         sentence_like.fill_null(False).alias("sentence_like"),
-        text.str.contains(P.LOWER_START).alias("lower_start"),
         # blocks hold single-space-separated words (assemble_blocks collapses whitespace): count the gaps
         (text.str.slice(0, _HEAD_CHARS).str.count_matches(" ", literal=True) + 1).alias("n_words"),
-    ).drop("_tail", "_ending", "_last")
+    ).drop("_ending", "_last")
 
 
 def join_broken_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
@@ -167,12 +253,14 @@ def join_broken_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
     verb), or both are short unfinished parts of one heading. Certain cuts are joined first and
     the rest judged on the re-joined text, so "Was über X" + "bekannt ist" is one heading again
     before its end is judged. The title (block 0) and Markdown headings never join.
+
+    The blocks come back with their features (``_block_features``) for ``label_blocks``: they are
+    computed once, and again only for the blocks a pass joined.
     """
-    return _join_pass(_join_pass(blocks, certain_only=True), certain_only=False)
+    return _join_pass(_join_pass(_block_features(blocks), certain_only=True), certain_only=False)
 
 
-def _join_pass(blocks: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
-    b = _block_features(blocks)
+def _join_pass(b: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
     nxt = _next
     certain = pl.col("certain_cut") | nxt("lower_start")
     likely = (
@@ -195,23 +283,25 @@ def _join_pass(blocks: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
         & (certain if certain_only else certain | likely)
     ).fill_null(False)
     # the last block of an article never joins its next row, so the plain shift stays in the article
-    joined_prev = pl.col("_joins_next").shift(1).fill_null(False)
+    joined_prev = joins_next.shift(1).fill_null(False)
     return (
-        b.with_columns(joins_next.alias("_joins_next"))
-        .with_columns((~joined_prev).cum_sum().alias("_group"))
-        .group_by("_group", maintain_order=True)
-        .agg(pl.col("doc_id").first(), pl.col("text").str.join(" "), pl.col("md_heading").first())
-        .select("doc_id", _rank_in_doc().alias("block_no"), "text", "md_heading")
+        b.with_columns((~joined_prev).cum_sum().alias("_group"))
+        .pipe(_merge_runs, "_group", ["doc_id", "block_no", "md_heading"], on_merged=_block_features)
+        .drop("_group")
+        .with_columns(_rank_in_doc().alias("block_no"))
     )
 
 
 def label_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
     """Label joined blocks ``role``: title, teaser, body or subheading; cut the dateline off the first body block."""
-    b = _block_features(blocks)
+    b = blocks if "terminal" in blocks.columns else _block_features(blocks)
     block_no = pl.col("block_no")
-    # a dateline can only open block 1 or 2 (after a teaser): the regex runs on those alone
-    parts = pl.when(block_no.is_between(1, 2)).then(pl.col("text")).str.extract_groups(P.DATELINE)
-    b = b.with_columns(parts.struct.field("1").alias("_dateline"), parts.struct.field("2").alias("_rest"))
+    # a dateline can only open block 1 or 2 (after a teaser): the regex runs on those alone. Blocks
+    # hold no line breaks (assemble_blocks collapses whitespace), so DATELINE_START finds what
+    # DATELINE would, and the rest of the block is what follows its group 1.
+    parts = pl.when(block_no.is_between(1, 2)).then(pl.col("text")).str.extract_groups(P.DATELINE_START)
+    rest = pl.col("text").str.strip_prefix(parts.struct.field("1"))
+    b = b.with_columns(parts.struct.field("2").alias("_dateline"), rest.alias("_rest"))
     dateline_ok = pl.col("_dateline").is_not_null() & ~pl.col("_dateline").str.contains(P.DATELINE_STOP).fill_null(False)
     is_teaser = (block_no == 1) & _same_doc(-1) & ~dateline_ok & pl.col("terminal") & ~pl.col("md_heading")
     b = b.with_columns(is_teaser.alias("_teaser"), dateline_ok.alias("_dateline_ok"))
@@ -246,6 +336,7 @@ def collect_articles(blocks: pl.DataFrame) -> pl.DataFrame:
         pl.col("text").filter(role == "title").first().alias("title"),
         pl.col("text").filter(role == "teaser").first().alias("teaser"),
         pl.col("dateline").drop_nulls().first().alias("dateline"),
-        pl.col("text").filter(role.is_in(["body", "subheading"])).str.join("\n\n").alias("body"),
+        # gathered as lists and joined in one pass after grouping: half the cost of ``str.join`` per article
+        pl.col("text").filter(role.is_in(["body", "subheading"])).alias("body"),
         pl.col("text").filter(role == "subheading").alias("subheadings"),
-    )
+    ).with_columns(pl.col("body").list.join("\n\n"))

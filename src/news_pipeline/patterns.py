@@ -23,6 +23,8 @@ PUBLISHER = r"(?i)^Besuchen Sie uns (?:auf|unter)\s*:?\s*(.+)$"
 COPYRIGHT_PUBLISHER = (
     rf"(?i)^(?:©|\(c\)|copyright)\s*(?:\d{{4}}(?:\s*[-–]\s*\d{{4}})?\s*)?((?:https?://)?(?:www\.)?{_DOMAIN})(?:$|[\s,.–-])"
 )
+#: PUBLISHER or COPYRIGHT_PUBLISHER, in one pass
+ANY_PUBLISHER = f"(?:{PUBLISHER})|(?:{COPYRIGHT_PUBLISHER})"
 RELATED = r"^(?:Mehr zum Thema|Lesen Sie auch|Lesen Sie mehr|Das könnte Sie auch interessieren)\s*[–—:-]?\s*(.+)$"
 BOILERPLATE = (
     r"(?i)^(?:"
@@ -37,7 +39,9 @@ BOILERPLATE = (
     r"|werbung$|anzeige$|advertisement$|sponsored$"
     # photo credits are an agency or a name or two ("Foto: APA/dpa"), not a headline that starts with "Foto:"
     r"|(?:foto|fotos|bild|bilder|grafik|video|quelle bild)\s*:\s*(?:\S+(?:\s+\S+){0,2}|.*[/©].*)$"
-    r"|©|\(c\)\s|copyright\b|alle rechte vorbehalten"
+    # "copyright" then a non-word character or the end: a "\b" would make the regex engine leave its
+    # fast DFA on non-ASCII text, doubling the cost of the pattern (contains() only needs the match)
+    r"|©|\(c\)\s|copyright(?:[^\w]|$)|alle rechte vorbehalten"
     r"|zurück zur (?:startseite|übersicht)|nach oben$|weitere artikel|ähnliche artikel$|verwandte artikel$"
     r"|(?:loggen|melden) sie sich (?:ein|an)|registrieren sie sich|jetzt (?:registrieren|anmelden)"
     r"|lesezeit\s*:|(?:zuletzt )?aktualisiert(?: am)?\s*:?\s*\d|veröffentlicht(?: am)?\s*:?\s*\d"
@@ -46,6 +50,12 @@ BOILERPLATE = (
     r")"
 )
 MD_HEADING = r"^#{1,6}\s"
+#: Any of the line patterns above: a line that matches none is plain content.
+ANY_SPECIAL_LINE = "|".join(
+    f"(?:{p})" for p in (DETAIL_HEAD, DETAIL_KEY, SOURCE_LIST, PUBLISHER, COPYRIGHT_PUBLISHER, RELATED, BOILERPLATE)
+)
+#: Text without any of these marks is left as it is by ``strip_markdown``.
+MARKDOWN_MARK = r"[\[*_]|^#"
 
 # --- block features --------------------------------------------------------------------
 # end punctuation, or an agency/date signature such as "(APA, 12.2.2016)" that closes a paragraph
@@ -80,10 +90,16 @@ LOWER_START = r"^[\"„“»«(]?[a-zäöüß]|^[,;.:)]"
 # --- dateline: "Wien – ", "Moskau, Russland - ", "Washington/Moskau (APA) – " ------------------
 _PLACE_WORD = r"[A-ZÄÖÜ][\p{L}\p{M}.'’-]*"
 _PLACE_JOINER = r"(?:am|an der|an|bei|im|ob der|ob|de|del|da|do|la|le|el|upon|on|sur)"
-DATELINE = (
-    rf"^({_PLACE_WORD}(?:(?:\s+|\s*/\s*|,\s+)(?:{_PLACE_WORD}|{_PLACE_JOINER})){{0,5}})"
-    r"(?:\s*\([^()]{1,20}\))?\s+[–—-]\s+(\S.*)$"
+_DATELINE_HEAD = (
+    rf"({_PLACE_WORD}(?:(?:\s+|\s*/\s*|,\s+)(?:{_PLACE_WORD}|{_PLACE_JOINER})){{0,5}})"
+    r"(?:\s*\([^()]{1,20}\))?\s+[–—-]\s+"
 )
+#: 1: the dateline, 2: the text after it.
+DATELINE = rf"^{_DATELINE_HEAD}(\S.*)$"
+#: The same match on text without line breaks, but it stops where the text after the dateline
+#: starts (one character into it), so the capture engine never walks a paragraph:
+#: 1: all before that text, 2: the dateline.
+DATELINE_START = rf"^({_DATELINE_HEAD})\S"
 DATELINE_STOP = (
     r"(?:^|[\s/,])(?:Der|Die|Das|Ein|Eine|Einer|Es|Er|Sie|Wir|Ich|Ihr|Doch|Aber|Und|Auch|Noch|Nur|So|Wie|Was|Wer"
     r"|Wo|Wenn|Als|Mit|Nach|Bei|Für|Am|Im|In|Auf|An|Um|Von|Vor|Zu|Dieser|Diese|Dieses|Kein|Keine|Man|Hier|Dort"
@@ -92,6 +108,8 @@ DATELINE_STOP = (
 )
 
 # --- inline credits: **vienna.at**, [n-tv.de](#), [berliner-zeitung.de](https://…) ----------
+#: A line without either of these holds no CREDIT.
+CREDIT_MARK = r"\*\*|\["
 CREDIT = rf"(?i)\*\*\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*\*\*|\[\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*\]"
 
 
