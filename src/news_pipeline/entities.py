@@ -177,22 +177,45 @@ def gazetteer() -> pl.DataFrame:
 
 @functools.cache
 def _lookups() -> dict[str, object]:
-    """Derived look-up lists for the vectorised rules, built once."""
+    """Derived look-up tables for the vectorised rules, built once."""
     gaz = gazetteer()
     words = _word_sets()
     one = gaz.filter(pl.col("n") == 1)
+    multi = gaz.filter(pl.col("n") > 1)
+    lists = {
+        "first": sorted(words["first"]),
+        "stop": sorted(words["stop"]),
+        "not_first": sorted(words["not_first"]),
+        "non_org": sorted(words["non_org"]),
+        "single_entities": one.filter(pl.col("type") != PER)["key"].to_list(),
+        "single_locations": one.filter(pl.col("type") == LOC)["key"].to_list(),
+        "heads": gaz["key"].str.extract(r"^(\S+)", 1).unique().to_list(),
+        "multi_heads": multi["key"].str.extract(r"^(\S+)", 1).unique().to_list(),
+        "cap_particles": CAP_PARTICLES,
+        "noun_context_cap": NOUN_CONTEXT_CAP,
+        "legal_forms": LEGAL_FORMS,
+        "institution_heads": INSTITUTION_HEADS,
+        "club_prefixes": CLUB_PREFIXES,
+    }
+    # Every word list in one table: the hash of a word -> a bit per list holding it. Looking hashes up in it is far
+    # cheaper than an ``is_in`` per list, which rebuilds a set of tens of thousands of strings on every call.
+    lexicon = (
+        pl.concat([pl.DataFrame({"w": pl.Series(v, dtype=pl.String).unique(), "bit": 1 << k}) for k, v in enumerate(lists.values())])
+        .group_by(h=pl.col("w").hash())
+        .agg(bits=pl.col("bit").sum().cast(pl.UInt32))
+    )
+    # Keys of multi-token entries cut before each of their spaces: a longer key can only start with one of these.
+    prefixes = sorted({" ".join(parts[:j]) for key in multi["key"] for parts in [key.split(" ")] for j in range(1, len(parts))})
     return {
-        "heads": gaz["key"].str.extract(r"^(\S+)", 1).unique().implode(),
-        "multi_heads": gaz.filter(pl.col("n") > 1)["key"].str.extract(r"^(\S+)", 1).unique().implode(),
-        "single_entities": one.filter(pl.col("type") != PER)["key"].implode(),
-        "single_locations": one.filter(pl.col("type") == LOC)["key"].implode(),
+        "lexicon_h": lexicon["h"],
+        "lexicon_bits": lexicon["bits"],
+        "lexicon": {name: 1 << k for k, name in enumerate(lists)},
+        "multi_prefixes": pl.Series(prefixes, dtype=pl.String).hash().unique().implode(),
+        "first_h": pl.Series(lists["first"], dtype=pl.String).hash().unique().implode(),
         "locations_1": one.filter(pl.col("type") == LOC).select("key", "canonical"),
         "single": one.select("key", "type", "canonical"),
         "max_n": int(gaz["n"].max() or 1),
-        "first": pl.Series(sorted(words["first"])).implode(),
-        "stop": pl.Series(sorted(words["stop"])).implode(),
-        "not_first": pl.Series(sorted(words["not_first"])).implode(),
-        "non_org": pl.Series(sorted(words["non_org"])).implode(),
+        "stop": pl.Series(lists["stop"]).implode(),
         "gaz_orgs": gaz.filter(pl.col("type") == ORG)["canonical"].unique().implode(),
         "lower": _lower_starts(),
     }
@@ -201,90 +224,172 @@ def _lookups() -> dict[str, object]:
 def _tokens(df: pl.DataFrame) -> pl.DataFrame:
     """One row per token: ``doc`` (row number), ``i`` (global position), ``tok``; every article starts and ends with "\n"."""
     lower: list[str] = _lookups()["lower"]  # type: ignore[assignment]
-    text = pl.concat_str(
-        [pl.lit("\n"), *[e for c in ("title", "teaser", "body") for e in (pl.col(c).cast(pl.String).fill_null(""), pl.lit("\n"))]]
-    ).str.replace_many(lower, [w[:1].upper() + w[1:] for w in lower])
+    text = df.select(
+        pl.concat_str([pl.lit("\n"), *[e for c in ("title", "teaser", "body") for e in (pl.col(c).cast(pl.String).fill_null(""), pl.lit("\n"))]])
+    ).to_series()
+    # Few articles hold a lower-case start: a literal search per word and a replace in those articles only is far
+    # cheaper than replacing in every article.
+    hit = pl.select(pl.any_horizontal([pl.lit(text).str.contains(w, literal=True) for w in lower])).to_series().arg_true() if lower else []
+    if len(hit):
+        text = text.scatter(hit, text.gather(hit).str.replace_many(lower, [w[:1].upper() + w[1:] for w in lower]))
     return (
-        df.select(doc=pl.int_range(pl.len(), dtype=pl.UInt32), tok=text.str.extract_all(TOKEN_RE))
+        pl.DataFrame({"doc": pl.int_range(len(text), dtype=pl.UInt32, eager=True), "tok": text.str.extract_all(TOKEN_RE)})
         .explode("tok")
         .drop_nulls("tok")
         .with_row_index("i")
     )
 
 
-# Per-word features, packed into one bit mask so that joining them back to the tokens stays cheap.
+# Per-token features, packed into one bit mask ``m``: computed once per distinct token and mapped back to the tokens.
 WORD_FEATURES = [
-    "cap", "fn", "sn", "title", "cap_part", "letter", "cap_det", "gaz_head", "word", "legal", "inst", "club", "ministry", "acro",
-    "acro_role", "patronymic", "nounish",
+    "cap", "fn", "sn", "title", "cap_part", "letter", "cap_det", "gaz_head", "multi_head", "word", "legal", "inst", "club",
+    "ministry", "acro", "acro_role", "patronymic", "nounish", "hyphen",
 ]
+# Runs (lower-case words and punctuation) only need a few features of their own.
+RUN_FEATURES = ["part", "pnext", "pjoin", "art", "dot", "amp", "det_end"]
+BITS = {name: 1 << k for k, name in enumerate([*WORD_FEATURES, *RUN_FEATURES])}
 
 
-def _vocabulary(words: pl.Series) -> pl.DataFrame:
-    """Features of each distinct word, computed once per word (far fewer than tokens): hash ``h``, ``head``, bit mask ``m``."""
+def _bit(name: str, col: str = "m") -> pl.Expr:
+    """Whether feature ``name`` is set in the packed mask ``col``."""
+    return (pl.col(col) & BITS[name]) != 0
+
+
+def _head(tok: pl.Expr) -> pl.Expr:
+    """The first part of a hyphen compound ("Tesla" of "Tesla-Chef", "Trump" of "Ex-Trump-Berater"); only for ``hyphen`` tokens."""
+    return tok.str.extract(r"^((?:Ex-|Anti-|Pro-)?[^-]+)-", 1).str.replace(r"^(?:Ex|Anti|Pro)-", "")
+
+
+def _lexicon(h: pl.Series) -> pl.Series:
+    """The word-list bits (see :func:`_lookups`) of the words hashed in ``h``, 0 for words in no list."""
     lk = _lookups()
-    v = pl.DataFrame({"w": words}).with_columns(h=pl.col("w").hash()).unique(subset="h", keep="any")
+    return h.replace_strict(lk["lexicon_h"], lk["lexicon_bits"], default=0, return_dtype=pl.UInt32)
+
+
+def _word_masks(ws: pl.Series) -> pl.Series:
+    """Feature masks of distinct words (capitalised words and numbers)."""
+    lk = _lookups()
+    lex: dict[str, int] = lk["lexicon"]  # type: ignore[assignment]
+    n = len(ws)
+    # Heads, accent-folded forms and parts are only needed for the few hyphenated or non-ASCII words; they are computed
+    # for those alone and looked up in the lexicon in one go with the words themselves.
+    hy = ws.str.contains("-", literal=True)
+    hy_idx, na_idx = hy.arg_true(), ws.str.contains(r"[^\x00-\x7f]").arg_true()
+    compounds = pl.DataFrame({"w": ws.gather(hy_idx)})
+    heads = compounds.select(_head(pl.col("w"))).to_series()
+    folded = ws.gather(na_idx).str.normalize("NFKD").str.replace_all(r"\p{M}", "")
+    bits = _lexicon(pl.concat([ws.hash(), heads.hash(), folded.hash()]))
+    head_lex = bits.slice(n, len(hy_idx))
+    compounds = compounds.select(
+        # A hyphenated first name needs every part to be one ("Hans-Peter").
+        parts_first=pl.col("w").str.split("-").list.eval(pl.element().hash().is_in(lk["first_h"])).list.all(),
+        # "AFBÖ-Präsident", "LLI-Chef": an abbreviation before a role names the organisation, unless known as something else.
+        acro_role=pl.col("w").str.contains(ROLE_COMPOUND_RE)
+        & ((pl.lit(head_lex) & (lex["non_org"] | lex["single_entities"])) == 0),
+    )
+    v = pl.DataFrame(
+        {
+            "w": ws,
+            "lex": bits.slice(0, n),
+            "folded_lex": pl.zeros(n, pl.UInt32, eager=True).scatter(na_idx, bits.slice(n + len(hy_idx), len(na_idx))),
+            "hyphen": hy,
+            "parts_first": pl.repeat(False, n, eager=True).scatter(hy_idx, compounds["parts_first"].fill_null(False)),
+            "acro_role": pl.repeat(False, n, eager=True).scatter(hy_idx, compounds["acro_role"]),
+        }
+    )
     w = pl.col("w")
+
+    def listed(name: str, col: str = "lex") -> pl.Expr:
+        return (pl.col(col) & lex[name]) != 0
+
     name_like = w.str.contains(r"^\p{Lu}[\p{L}\p{M}'’]*\p{Ll}[\p{L}\p{M}'’]*(?:-\p{Lu}[\p{L}\p{M}'’]*)*$")
-    stop = w.is_in(lk["stop"])
-    entity = w.is_in(lk["single_entities"])
-    hyphen = w.str.contains("-", literal=True)
-    # Accent-folded look-up only for non-ASCII words; a hyphenated first name needs every part to be one ("Hans-Peter").
-    folded = pl.when(w.str.contains(r"[^\x00-\x7f]")).then(w.str.normalize("NFKD").str.replace_all(r"\p{M}", ""))
-    parts_first = pl.when(hyphen).then(w.str.split("-").list.eval(pl.element().is_in(lk["first"])).list.all())
-    known_first = w.is_in(lk["first"]) | folded.is_in(lk["first"]).fill_null(False) | parts_first.fill_null(False)
+    stop = listed("stop")
+    entity = listed("single_entities")
+    # Also a first name: its accent-folded form ("Francois"), or every part of a hyphenated name.
+    known_first = listed("first") | listed("first", "folded_lex") | pl.col("parts_first")
     cap = w.str.contains(r"^\p{Lu}")
     title = w.str.contains(TITLE_RE) & cap
-    head = pl.when(hyphen).then(w.str.extract(r"^((?:Ex-|Anti-|Pro-)?[^-]+)-", 1).str.replace(r"^(?:Ex|Anti|Pro)-", ""))
     features = {
         "cap": cap,
         # A first name that is also a known place or organisation ("Paris", "Magna", "Iran") does not start a name.
-        "fn": known_first & name_like & ~stop & ~w.is_in(lk["not_first"]) & ~entity,
-        "sn": name_like & ~stop & ~w.is_in(lk["single_locations"]) & ~title,
+        "fn": known_first & name_like & ~stop & ~listed("not_first") & ~entity,
+        "sn": name_like & ~stop & ~listed("single_locations") & ~title,
         "title": title,
-        "cap_part": w.is_in(CAP_PARTICLES),
+        "cap_part": listed("cap_particles"),
         "letter": w.str.contains(r"^\p{Lu}$"),
-        "cap_det": w.is_in(NOUN_CONTEXT_CAP),
-        "gaz_head": w.is_in(lk["heads"]),
+        "cap_det": listed("noun_context_cap"),
+        "gaz_head": listed("heads"),
+        "multi_head": listed("multi_heads"),
         "word": w.str.contains(r"^[\p{Lu}\p{N}]") & ~stop,
-        "legal": w.is_in(LEGAL_FORMS),
-        "inst": w.is_in(INSTITUTION_HEADS) | w.str.contains(r"^\p{Lu}\p{Ll}+(?:gerichts|gerichtes)$"),
-        "club": w.is_in(CLUB_PREFIXES),
+        "legal": listed("legal_forms"),
+        "inst": listed("institution_heads") | w.str.contains(r"^\p{Lu}\p{Ll}+(?:gerichts|gerichtes)$"),
+        "club": listed("club_prefixes"),
         "ministry": w.str.contains(r"^\p{Lu}\p{Ll}+ministeriums?$"),
         # Russian patronymics between first name and surname ("Alexander Jewgenjewitsch Lebedew").
         "patronymic": w.str.contains(r"^\p{Lu}\p{Ll}+(?:owitsch|ewitsch|jewitsch|itsch|owna|ewna|jewna|itschna)$"),
         # Endings of German abstract nouns, which follow job titles as objects ("dem Finanzminister Zynismus vorwerfen").
         "nounish": w.str.contains(r"(?:ung|heit|keit|schaft|tion|tät|nis|ismus|ment|tum|gang|zugang|ziel|zahl|recht|geld|zeit|werk)$"),
         # Abbreviations (two or more capitals) that may name an organisation ("AFBÖ", "HTT"), unless known as something else.
-        "acro": w.str.contains(r"^[A-ZÄÖÜ][0-9&]*[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{0,5}$") & ~stop & ~entity & ~w.is_in(lk["non_org"]),
-        # "AFBÖ-Präsident", "LLI-Chef": an abbreviation before a role names the organisation.
-        "acro_role": w.str.contains(ROLE_COMPOUND_RE) & ~head.is_in(lk["non_org"]).fill_null(False) & ~head.is_in(lk["single_entities"]).fill_null(False),
+        "acro": w.str.contains(r"^[A-ZÄÖÜ][0-9&]*[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{0,5}$") & ~stop & ~entity & ~listed("non_org"),
+        "acro_role": pl.col("acro_role"),
+        # Hyphen compounds ("Tesla-Chef"); their head is computed where needed, for these few tokens only.
+        "hyphen": pl.col("hyphen"),
     }
-    mask = pl.sum_horizontal([features[name].fill_null(False).cast(pl.UInt32) * (1 << k) for k, name in enumerate(WORD_FEATURES)])
+    mask = pl.sum_horizontal([e.cast(pl.UInt32) * BITS[name] for name, e in features.items()])
     # Lazy, so that sub-expressions shared by several features are computed once.
-    return v.lazy().select("h", head=head, m=mask).collect()
+    return v.lazy().select(m=mask).collect().to_series()
+
+
+def _run_bits() -> dict[str, int]:
+    """The runs that are particles, joiners, articles, "." or "&", with their feature bits."""
+    # "&" joins the words of a company name ("Procter & Gamble AG"), so it also counts as a word there.
+    listed = [("part", PARTICLE_RUNS), ("pnext", PARTICLES_NEXT), ("pjoin", SURNAME_JOINERS), ("art", ARTICLE_RUNS),
+              ("dot", ["."]), ("amp", ["&"]), ("word", ["&"])]  # fmt: skip
+    out: dict[str, int] = {}
+    for name, runs in listed:
+        for run in runs:
+            out[run] = out.get(run, 0) | BITS[name]
+    return out
+
+
+RUN_BITS = _run_bits()
+
+
+def _run_masks(runs: pl.Series) -> pl.Series:
+    """Feature masks of distinct runs (lower-case words and punctuation between capitalised words)."""
+    listed = runs.replace_strict(list(RUN_BITS), list(RUN_BITS.values()), default=0, return_dtype=pl.UInt32)
+    # A run ending in an article or contracted preposition: a capitalised word after it is usually a noun ("im Kern").
+    det_end = runs.str.contains(r"(?:^|\s)(?:" + "|".join(NOUN_CONTEXT) + r")\s*$")
+    return listed | (det_end.cast(pl.UInt32) * BITS["det_end"])
+
+
+def _vocabulary(tokens: pl.Series) -> pl.Series:
+    """The feature mask of each distinct token (far fewer than tokens), in the order given."""
+    run = ~tokens.str.contains(r"^[\p{Lu}\p{N}]")
+    word_idx, run_idx = (~run).arg_true(), run.arg_true()
+    m = pl.zeros(len(tokens), pl.UInt32, eager=True)
+    return m.scatter(word_idx, _word_masks(tokens.gather(word_idx))).scatter(run_idx, _run_masks(tokens.gather(run_idx)))
 
 
 def _flags(toks: pl.DataFrame) -> pl.DataFrame:
-    """Per-token booleans the rules are built from; runs get their own few flags."""
-    tok = pl.col("tok")
-    toks = toks.with_columns(run=~tok.str.contains(r"^[\p{Lu}\p{N}]"))
-    vocab = _vocabulary(toks.filter(~pl.col("run"))["tok"])
-    f = toks.with_columns(h=pl.when(~pl.col("run")).then(tok.hash())).join(vocab, on="h", how="left", maintain_order="left")
-    m = pl.col("m").fill_null(0)
-    run = pl.col("run")
-    det_end = r"(?:^|\s)(?:" + "|".join(NOUN_CONTEXT) + r")\s*$"
-    return f.with_columns(
-        *[((m & (1 << k)) != 0).alias(name) for k, name in enumerate(WORD_FEATURES)],
-        part=run & tok.is_in(PARTICLE_RUNS),
-        pnext=run & tok.is_in(PARTICLES_NEXT),
-        pjoin=run & tok.is_in(SURNAME_JOINERS),
-        art=run & tok.is_in(ARTICLE_RUNS),
-        dot=tok == ".",
-        amp=tok == "&",
-    ).with_columns(
-        word=pl.col("word") | pl.col("amp"),
-        noun_ctx=(run & tok.str.contains(det_end)).shift(1).fill_null(False) | pl.col("cap_det").shift(1).fill_null(False),
-    )
+    """Tokens with their hash ``h`` and packed feature mask ``m`` (see :func:`_bit`)."""
+    h = toks["tok"].hash()
+    # Features are computed once per distinct token; 64-bit hashes stand in for the strings when mapping them back.
+    first = h.arg_unique()
+    m = h.replace_strict(h.gather(first), _vocabulary(toks["tok"].gather(first)), return_dtype=pl.UInt32)
+    return toks.with_columns(h=h, m=m)
+
+
+def _where(f: pl.DataFrame, name: str, *cols: str, **named: str) -> pl.DataFrame:
+    """Columns ``cols`` (and ``named``, renamed) of the tokens with feature ``name``, filtering only the columns needed."""
+    return f.select(*cols, **named).filter((f["m"] & BITS[name]) != 0)
+
+
+def _heads(f: pl.DataFrame, *cols: str) -> pl.DataFrame:
+    """Columns ``cols`` and ``head`` of the hyphen compounds; the head is computed once per distinct compound."""
+    rows = _where(f, "hyphen", *cols, "h", "tok")
+    distinct = rows.unique(subset="h").select("h", head=_head(pl.col("tok")))
+    return rows.join(distinct, on="h", how="left", maintain_order="left").drop(*{"h", "tok"} - set(cols))
 
 
 def _gather(f: pl.DataFrame, col: str, idx: pl.Series) -> pl.Series:
@@ -292,14 +397,24 @@ def _gather(f: pl.DataFrame, col: str, idx: pl.Series) -> pl.Series:
     return f[col].gather(idx.clip(0, f.height - 1))
 
 
+def _mask_at(f: pl.DataFrame, idx: pl.Series, k: int) -> pl.Series:
+    """Masks of the tokens at ``idx + k``, 0 outside the frame: ``shift(-k).fill_null(0)``, but only for the rows asked.
+
+    The rules test the neighbours of a few candidate tokens; gathering for those is far cheaper than shifting whole columns.
+    """
+    at = idx.cast(pl.Int64) + k
+    m = f["m"].gather(at.clip(0, f.height - 1))
+    return pl.select(pl.when(pl.lit(at).is_between(0, f.height - 1)).then(pl.lit(m)).otherwise(0)).to_series()
+
+
 def _span_text(f: pl.DataFrame, spans: pl.DataFrame) -> pl.Series:
     """The text of each span (``i``, ``n``): its tokens joined by spaces, "W ." and "al- Sisi" closed up."""
-    cols = {f"w{k}": _gather(f, "tok", spans["i"] + k) for k in range(MAX_SPAN)}
-    frame = pl.DataFrame(cols).with_columns(n=spans["n"])
+    longest = int(spans["n"].max() or 1)
+    frame = pl.DataFrame({f"w{k}": _gather(f, "tok", spans["i"] + k) for k in range(longest)}).with_columns(n=spans["n"])
+    # concat_str skips the nulls past each span's end: far cheaper than building, cutting and joining lists.
+    words = [pl.col("w0"), *[pl.when(pl.col("n") > k).then(pl.col(f"w{k}")) for k in range(1, longest)]]
     return frame.select(
-        pl.concat_list([pl.col(f"w{k}") for k in range(MAX_SPAN)])
-        .list.head(pl.col("n"))
-        .list.join(" ")
+        pl.concat_str(words, separator=" ", ignore_nulls=True)
         .str.replace_all(r" \. ", ". ")
         .str.replace_all(r"\b(al|el|as|ad|ar|an|ash|bin|ibn)- ", "$1-")
     ).to_series()
@@ -310,34 +425,32 @@ def _gazetteer_spans(f: pl.DataFrame) -> pl.DataFrame:
     lk = _lookups()
     gaz = gazetteer()
     max_n: int = lk["max_n"]  # type: ignore[assignment]
-    cand = f.filter(pl.col("gaz_head")).select("i", "tok")
+    cand = _where(f, "gaz_head", "i", "tok")
     # One-token entries by a plain join; longer keys are built only where some multi-token entry starts.
     one = cand.join(gaz.filter(pl.col("n") == 1), left_on="tok", right_on="key", how="inner").select("i", "n", "type", "canonical", "prio")
-    multi = cand.filter(pl.col("tok").is_in(lk["multi_heads"]))
-    frame = multi.with_columns(**{f"t{k}": _gather(f, "tok", multi["i"] + k) for k in range(1, max_n)})
-    key_exprs = [
-        pl.concat_str([pl.col("tok"), *[pl.col(f"t{k}") for k in range(1, n)]], separator=" ").alias(f"k{n}") for n in range(2, max_n + 1)
-    ]
-    long = (
-        frame.select("i", *key_exprs)
-        .unpivot(index="i", variable_name="nk", value_name="key")
-        .join(gaz.filter(pl.col("n") > 1), on="key", how="inner")
-        .select("i", "n", "type", "canonical", "prio")
-    )
+    # Longer keys grow one token at a time, and only while they are the start of some longer entry; matches come out by
+    # number of tokens, then position, as one join over all lengths at once gave them.
+    multi_gaz = gaz.filter(pl.col("n") > 1)
+    grow = _where(f, "multi_head", "i", "tok").select("i", key="tok")
+    long = []
+    for k in range(1, max_n):
+        grow = grow.with_columns(key=pl.concat_str([pl.col("key"), _gather(f, "tok", grow["i"] + k)], separator=" "))
+        long.append(grow.join(multi_gaz, on="key", how="inner", maintain_order="left").select("i", "n", "type", "canonical", "prio"))
+        grow = grow.filter(pl.col("key").hash().is_in(lk["multi_prefixes"]))
     single: pl.DataFrame = lk["single"]  # type: ignore[assignment]
     compound = (
-        f.filter(pl.col("head").is_not_null())
+        _heads(f, "i")
         .select("i", key="head")
         .join(single, on="key", how="inner")
         .select("i", n=pl.lit(1, pl.Int32), type="type", canonical="canonical", prio=pl.lit(PRIO_GAZ + 2, pl.Int32))
     )
-    return pl.concat([one, long, compound])
+    return pl.concat([one, *long, compound])
 
 
 def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
     """First name + surname patterns, and surnames after a job title ("Kanzler Faymann")."""
-    def at(col: str, k: int) -> pl.Expr:
-        return pl.col(col).shift(-k).fill_null(False) if k else pl.col(col)
+    def at(name: str, k: int) -> pl.Expr:
+        return _bit(name, f"m{k}")
 
     fn, sn = (lambda k: at("fn", k)), (lambda k: at("sn", k))
     # Candidate patterns as (length, condition) over consecutive tokens; the longest that holds wins.
@@ -358,7 +471,10 @@ def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
     length = pl.lit(0, pl.Int32)
     for n, cond in sorted(patterns, key=lambda p: p[0]):
         length = pl.when(cond).then(pl.lit(n, pl.Int32)).otherwise(length)
-    full = f.select("i", n=length).filter(pl.col("n") > 0)
+    # Every pattern starts at a first name: only those and the few tokens after them are looked at.
+    starts = _where(f, "fn", "i", m0="m")
+    starts = starts.with_columns(**{f"m{k}": _mask_at(f, starts["i"], k) for k in range(1, 5)})
+    full = starts.select("i", n=length).filter(pl.col("n") > 0)
     after = _gather(f, "tok", full["i"] + full["n"].cast(pl.UInt32))
     full = full.with_columns(type=pl.lit(PER), canonical=_span_text(f, full), prio=pl.lit(PRIO_RULE, pl.Int32), after=after)
     # "George Millers Actionspektakel": a name in the genitive right before a noun loses its "-s"; not for surnames whose
@@ -376,7 +492,9 @@ def _person_spans(f: pl.DataFrame) -> pl.DataFrame:
         .str.replace(r"^(Dmitr|Jur|Anatol|Wital|Jewgen|Grigor|Arkad|Valer|Waler)ij ", "${1}i ")
     ).drop("after")
     # A surname right after a title counts when no further name part follows ("Kanzler Faymann sagte").
-    titled = f.select("i", ok=at("title", 0) & sn(1) & ~fn(1) & ~at("nounish", 1) & ~sn(2) & ~at("part", 2) & ~at("art", 2)).filter(pl.col("ok"))
+    titled = _where(f, "title", "i")
+    titled = titled.with_columns(**{f"m{k}": _mask_at(f, titled["i"], k) for k in range(1, 3)})
+    titled = titled.filter(sn(1) & ~fn(1) & ~at("nounish", 1) & ~sn(2) & ~at("part", 2) & ~at("art", 2))
     titled = titled.select(i=pl.col("i") + 1, n=pl.lit(1, pl.Int32), type=pl.lit(PER), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
     titled = titled.with_columns(canonical=_gather(f, "tok", titled["i"])).select("i", "n", "type", "canonical", "prio")
     return pl.concat([full, titled])
@@ -386,39 +504,41 @@ def _org_spans(f: pl.DataFrame) -> pl.DataFrame:
     """Rule-based organisations: legal forms, institution + place, club prefixes, "-ministerium" compounds."""
     lk = _lookups()
     # A legal form ends a run of up to four capitalised words right before it ("Böhler Bleche GmbH").
+    legal = _where(f, "legal", "i")
+    legal = legal.with_columns(**{f"p{k}": _mask_at(f, legal["i"], -k) for k in range(1, 5)})
     run, ok = pl.lit(0, pl.Int32), pl.lit(True)
     for k in range(1, 5):
-        ok = ok & pl.col("word").shift(k).fill_null(False)
+        ok = ok & _bit("word", f"p{k}")
         run = run + ok.cast(pl.Int32)
-    legal = f.select("i", run=run, legal="legal").filter(pl.col("legal") & (pl.col("run") > 0))
+    legal = legal.with_columns(run=run).filter(pl.col("run") > 0)
     legal = legal.select(i=pl.col("i") - pl.col("run").cast(pl.UInt32), n=(pl.col("run") + 1).cast(pl.Int32))
     # A leading descriptive noun is not part of the name ("Tochter Zielpunkt GmbH", "Leitbetriebes Böhler Bleche GmbH").
     descriptive = _gather(f, "tok", legal["i"]).str.contains(DESCRIPTOR_RE) & (legal["n"] > 2)
     legal = legal.with_columns(i=pl.col("i") + descriptive.cast(pl.UInt32), n=pl.col("n") - descriptive.cast(pl.Int32))
     legal = legal.with_columns(type=pl.lit(ORG), canonical=_span_text(f, legal), prio=pl.lit(PRIO_RULE, pl.Int32))
     loc1: pl.DataFrame = lk["locations_1"]  # type: ignore[assignment]
-    heads = f.filter(pl.col("inst")).select("i", head=pl.col("tok").str.replace(r"e?s$", ""))
+    heads = _where(f, "inst", "i", "tok").select("i", head=pl.col("tok").str.replace(r"e?s$", ""))
     inst = (
         heads.with_columns(nxt=_gather(f, "tok", heads["i"] + 1))
         .join(loc1, left_on="nxt", right_on="key", how="inner")
         .select("i", n=pl.lit(2, pl.Int32), type=pl.lit(ORG), canonical=pl.concat_str([pl.col("head"), pl.col("canonical")], separator=" "), prio=pl.lit(PRIO_RULE, pl.Int32))
     )
-    clubs = f.filter(pl.col("club")).select("i", "tok")
+    clubs = _where(f, "club", "i", "tok")
     club = (
         clubs.with_columns(nxt=_gather(f, "tok", clubs["i"] + 1))
         .filter(pl.col("nxt").str.contains(r"^\p{Lu}\p{Ll}") & ~pl.col("nxt").is_in(lk["stop"]))
         .select("i", n=pl.lit(2, pl.Int32), type=pl.lit(ORG), canonical=pl.concat_str([pl.col("tok"), pl.col("nxt")], separator=" "), prio=pl.lit(PRIO_RULE + 1, pl.Int32))
     )
-    ministry = f.filter(pl.col("ministry")).select(
+    ministry = _where(f, "ministry", "i", "tok").select(
         "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("tok").str.replace(r"ums$", "um"), prio=pl.lit(PRIO_RULE, pl.Int32)
     )
     # "(HTT)", "(LLI)": an abbreviation alone in parentheses; "AFBÖ-Präsident": one before a role.
-    acro = f.filter(pl.col("acro")).select("i", "tok")
+    acro = _where(f, "acro", "i", "tok")
     acro = acro.with_columns(before=_gather(f, "tok", acro["i"] - 1), after=_gather(f, "tok", acro["i"] + 1))
     paren = acro.filter(pl.col("before").str.ends_with("(") & pl.col("after").str.contains(r"^[)/]")).select(
         "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical="tok", prio=pl.lit(PRIO_RULE + 1, pl.Int32)
     )
-    role = f.filter(pl.col("acro_role")).select(
+    role = _where(f, "acro_role", "i", "tok").select(
         "i", n=pl.lit(1, pl.Int32), type=pl.lit(ORG), canonical=pl.col("tok").str.extract(r"^([^-]+)-", 1), prio=pl.lit(PRIO_RULE + 1, pl.Int32)
     )
     return pl.concat([legal, inst, club, ministry, paren, role])
@@ -440,12 +560,19 @@ def _surname_mentions(f: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
         [surnames.select("doc", "canonical", form="surname"), surnames.select("doc", "canonical", form=pl.col("surname") + "s")]
     ).unique(subset=["doc", "form"], keep="first", maintain_order=True)
     taken = kept.filter((pl.col("type") == PER) | (pl.col("n") > 1)).select(idx=pl.int_ranges(pl.col("i"), pl.col("i") + pl.col("n"))).explode("idx")
-    cand = f.filter(pl.col("cap") & ~pl.col("noun_ctx")).join(taken, left_on="i", right_on="idx", how="anti")
-    bare = cand.select("doc", "i", form="tok")
-    heads = cand.filter(pl.col("head").is_not_null()).select("doc", "i", form="head")
+    # Capitalised tokens spelled like some surname form (picked by hash, then joined exactly), and heads of hyphen compounds.
+    form_h = forms["form"].hash().implode()
+    bare = f.select("doc", "i", form="tok", m="m").filter(f["h"].is_in(form_h) & ((f["m"] & BITS["cap"]) != 0))
+    hyphen = _where(f, "hyphen", "doc", "i", "h", "tok", "m").filter(_bit("cap"))
+    distinct = hyphen.unique(subset="h").select("h", form=_head(pl.col("tok"))).filter(pl.col("form").hash().is_in(form_h))
+    heads = hyphen.join(distinct, on="h", how="inner", maintain_order="left").select("doc", "i", "form", "m")
+    cand = pl.concat([bare, heads])
+    # Not right after an article or contracted preposition, where a capitalised word is usually a noun ("im Kern", "Der Kern").
+    noun_ctx = (_mask_at(f, cand["i"], -1) & (BITS["det_end"] | BITS["cap_det"])) != 0
     return (
-        pl.concat([bare, heads])
-        .join(forms, on=["doc", "form"], how="inner")
+        cand.filter(~noun_ctx)
+        .join(taken, left_on="i", right_on="idx", how="anti")
+        .join(forms, on=["doc", "form"], how="inner", maintain_order="left")
         .unique(subset=["i"], keep="first", maintain_order=True)
         .select("i", n=pl.lit(1, pl.Int32), type=pl.lit(PER), canonical="canonical", prio=pl.lit(PRIO_RULE, pl.Int32), doc="doc")
     )
@@ -453,18 +580,21 @@ def _surname_mentions(f: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
 
 def _canonical_persons(kept: pl.DataFrame) -> pl.DataFrame:
     """Map genitive full names ("Elon Musks") and bare surnames to the full name used elsewhere in the article."""
-    per = kept.filter(pl.col("type") == PER)
-    names = per.select("doc", name="canonical").unique()
+    is_per = pl.col("type") == PER
+    per = kept.filter(is_per)
+    # In order of first mention, so that a surname shared by two full names of one article maps to the first of them;
+    # a plain unique() gave an arbitrary order, and so a different choice from call to call.
+    names = per.select("doc", name="canonical").unique(maintain_order=True)
     full = names.filter(pl.col("name").str.contains(" ")).with_columns(surname=pl.col("name").str.split(" ").list.last())
+    # Only person rows change: look them up alone (the caller sorts the rows again).
     stripped = pl.col("canonical").str.replace(r"s$", "")
-    kept = kept.with_columns(alt=pl.when((pl.col("type") == PER) & pl.col("canonical").str.contains(r"[^s]s$")).then(stripped))
-    kept = kept.join(names.rename({"name": "alt"}).with_columns(hit=pl.lit(True)), on=["doc", "alt"], how="left")
-    kept = kept.with_columns(canonical=pl.when(pl.col("hit")).then(pl.col("alt")).otherwise(pl.col("canonical"))).drop("alt", "hit")
+    per = per.with_columns(alt=pl.when(pl.col("canonical").str.contains(r"[^s]s$")).then(stripped))
+    per = per.join(names.rename({"name": "alt"}).with_columns(hit=pl.lit(True)), on=["doc", "alt"], how="left")
+    per = per.with_columns(canonical=pl.when(pl.col("hit")).then(pl.col("alt")).otherwise(pl.col("canonical"))).drop("alt", "hit")
     first_full = full.unique(subset=["doc", "surname"], keep="first")
-    kept = kept.join(first_full.rename({"surname": "canonical", "name": "full"}), on=["doc", "canonical"], how="left")
-    return kept.with_columns(
-        canonical=pl.when((pl.col("type") == PER) & pl.col("full").is_not_null()).then(pl.col("full")).otherwise(pl.col("canonical"))
-    ).drop("full")
+    per = per.join(first_full.rename({"surname": "canonical", "name": "full"}), on=["doc", "canonical"], how="left")
+    per = per.with_columns(canonical=pl.when(pl.col("full").is_not_null()).then(pl.col("full")).otherwise(pl.col("canonical"))).drop("full")
+    return pl.concat([kept.filter(~is_per), per])
 
 
 def _strip_legal(kept: pl.DataFrame) -> pl.DataFrame:
@@ -472,11 +602,15 @@ def _strip_legal(kept: pl.DataFrame) -> pl.DataFrame:
     gaz_orgs = _lookups()["gaz_orgs"]
     pattern = r"\s+(?:" + "|".join(LEGAL_DROP) + r")$"
     org = pl.col("type") == ORG
-    kept = kept.with_columns(bare=pl.when(org & pl.col("canonical").str.contains(pattern)).then(pl.col("canonical").str.replace(pattern, "")))
+    # Only organisations ending in a legal form can change: look them up alone (the caller sorts the rows again).
+    legal = org & pl.col("canonical").str.contains(pattern)
+    kept = kept.with_columns(legal=legal)
+    cand = kept.filter(pl.col("legal")).with_columns(bare=pl.col("canonical").str.replace(pattern, ""))
     doc_orgs = kept.filter(org).select("doc", bare="canonical").unique().with_columns(in_doc=pl.lit(True))
-    kept = kept.join(doc_orgs, on=["doc", "bare"], how="left")
+    cand = cand.join(doc_orgs, on=["doc", "bare"], how="left")
     known = pl.col("in_doc").fill_null(False) | pl.col("bare").is_in(gaz_orgs).fill_null(False)
-    return kept.with_columns(canonical=pl.when(known).then(pl.col("bare")).otherwise(pl.col("canonical"))).drop("bare", "in_doc")
+    cand = cand.with_columns(canonical=pl.when(known).then(pl.col("bare")).otherwise(pl.col("canonical"))).drop("bare", "in_doc")
+    return pl.concat([kept.filter(~pl.col("legal")), cand]).drop("legal")
 
 
 def extract_entities(df: pl.DataFrame) -> pl.DataFrame:
