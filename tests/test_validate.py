@@ -230,3 +230,20 @@ def test_100k_rows_validate_in_seconds():
     rows = rows.with_columns(doc_id=pl.format("d{}", pl.int_range(pl.len())))
     result = validate_articles(rows, thresholds=Thresholds(), n_files=100_000)
     assert result.row_reasons.height == 0 and result.seconds < 5
+
+
+def test_link_sees_only_rows_that_passed_and_feeds_the_partition_rules():
+    seen = []
+
+    def link(passed: pl.DataFrame) -> pl.DataFrame:
+        seen.extend(passed["doc_id"])
+        return passed.with_columns(pl.lit("a").alias("duplicate_of"))  # every row a duplicate of "a"
+
+    rows = frame(article("a"), article("short", word_count=3), article("b")).drop("duplicate_of")
+    result = validate_articles(rows, thresholds=Thresholds(), n_files=3, link=link)
+    assert seen == ["a", "b"]
+    assert result.passed["doc_id"].to_list() == ["a", "b"]
+    assert result.summary["duplicate_share"] == 1.0
+    assert [w.name for w in result.warnings] == ["duplicate_share_max"]
+    with pytest.raises(ValueError, match="duplicate_of"):
+        validate_articles(rows, thresholds=Thresholds(), n_files=3)

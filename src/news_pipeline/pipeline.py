@@ -252,13 +252,11 @@ def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, bat
     )
     ok = meta.filter(pl.col("reasons").list.len() == 0)
     earlier = _earlier_signatures(settings, day, ok)
-    ok = _link_duplicates(settings, ok, earlier, day)
-    validation = validate_articles(ok, thresholds=settings.thresholds, n_files=plan.n_files)
+    # linked after the row rules: the rows they reject do not count as first-seen documents
+    validation = validate_articles(ok, thresholds=settings.thresholds, n_files=plan.n_files,
+                                   link=lambda passed: _link_duplicates(settings, passed, earlier, day))  # fmt: skip
+    ok = validation.passed
     datadocs.save_validation(settings.work_dir, run_id, day, validation)  # input of the run's Data Docs
-    if validation.row_reasons.height:  # rows the expectations rejected no longer count as first-seen
-        ok = _link_duplicates(
-            settings, ok.drop("duplicate_of", "story_id").join(validation.row_reasons, on="doc_id", how="anti"), earlier, day
-        )
     result.warnings = [str(w) for w in validation.warnings]
     result.failures = [str(f) for f in validation.partition_failures]
     reasons = pl.concat(

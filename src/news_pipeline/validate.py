@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +31,7 @@ _DOMAIN = r"^(?:[a-z0-9äöüß](?:[a-z0-9äöüß-]*[a-z0-9äöüß])?\.)+[a-z]
 _URL = r"^https?://\S+$"
 _OTHER_LISTS = ("subheadings", "related", "persons", "organizations", "locations")
 _REQUIRED = ("doc_id", "source_path", "title", "word_count", "language", "encoding", "content_hash",
-             "cited_sources", "links", "duplicate_of")  # fmt: skip
+             "cited_sources", "links")  # fmt: skip
 # The index is named row_nr, so GX lists failing positions without a pandas .at lookup per failing
 # row (which it does for a plain column); doc_ids and values are read back from the Polars frame.
 _ROW_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_nr"], "exclude_unexpected_values": True}
@@ -95,6 +95,7 @@ class ArticleValidation:
     warnings: list[RuleResult]
     results: list[RuleResult]
     summary: dict[str, Any]  # the one-row partition summary the partition rules saw
+    passed: pl.DataFrame  # the rows that passed the row rules (as ``link`` returned them)
     seconds: float
     # The raw GX ExpectationSuiteValidationResults (row suite, partition suite), for Data Docs;
     # see news_pipeline.datadocs.save_validation.
@@ -150,9 +151,10 @@ def _row_frame(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _summary(df: pl.DataFrame, passed: pl.Series, n_files: int) -> dict[str, Any]:
+def _summary(ok: pl.DataFrame, n_files: int) -> dict[str, Any]:
     """Partition counts and shares over the rows that passed the row rules."""
-    ok = df.filter(passed)
+    if "duplicate_of" not in ok.columns:
+        raise ValueError("cannot validate articles: column duplicate_of is missing (link the rows first)")
     n = ok.height
     return {
         "n_files": n_files,
@@ -264,8 +266,15 @@ def validate_articles(
     thresholds: Thresholds | Mapping[str, Any] | object,
     n_files: int,
     suite_path: Path | None = None,
+    link: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> ArticleValidation:
-    """Run the row rules on ``df`` (curated columns) and the partition rules on the rows that pass."""
+    """Run the row rules on ``df`` (curated columns) and the partition rules on the rows that pass.
+
+    ``link``, if given, receives the rows that passed the row rules and returns them with
+    ``duplicate_of`` (which the partition rules read); its result is ``ArticleValidation.passed``.
+    Rows the rules reject must not become first-seen documents of others, so linking after the
+    row rules spares a second linking pass.
+    """
     start = time.perf_counter()
     if n_files < df.height:
         raise ValueError(f"n_files={n_files} is smaller than the {df.height} rows to validate")
@@ -300,8 +309,9 @@ def validate_articles(
     grouped = failed.sort("row_nr", maintain_order=True).group_by("row_nr", maintain_order=True).agg(reasons="reason")
     row_reasons = grouped.select(doc_id=df["doc_id"].gather(grouped["row_nr"]), reasons="reasons", row_nr="row_nr")
 
-    passed = pl.repeat(True, df.height, eager=True).scatter(row_reasons["row_nr"], False)
-    summary = _summary(df, passed, n_files)
+    ok = df.filter(pl.repeat(True, df.height, eager=True).scatter(row_reasons["row_nr"], False))
+    ok = link(ok) if link is not None else ok
+    summary = _summary(ok, n_files)
     partition_run = _run(pl.DataFrame([summary]), suites["partition"], params, "SUMMARY")
     for r in _in_suite_order(suites["partition"], partition_run.results):
         observed = r.result.get("observed_value")
@@ -316,6 +326,7 @@ def validate_articles(
         warnings=[x for x in results if x.severity == "warn" and not x.success],
         results=results,
         summary=summary,
+        passed=ok,
         seconds=time.perf_counter() - start,
         gx_results=(row_run, partition_run),
     )
