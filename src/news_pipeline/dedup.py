@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import array
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 
 import numpy as np
@@ -12,7 +14,7 @@ import rensa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from news_pipeline.normalize import collapse_whitespace, unicode_normalize
+from news_pipeline.normalize import _STABLE, collapse_whitespace, unicode_normalize
 
 NUM_PERM = 128
 BANDS = 32  # 32 bands of 4 rows: pairs above Jaccard ~0.42 become candidates
@@ -22,14 +24,28 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD
                 dtype=np.uint64)
 _ORDER = ["ingest_date", "source_path"]
 _PAIR_CHUNK = 16_384  # candidate pairs compared at a time: 2 x 8 MB of signatures
+# The rows normalized_body can't do with a lower-case and a literal replace (see there).
+_NEEDS_FULL_NORMALIZATION = (
+    f"[^{_STABLE['NFKC']}]|[^\\S \\n]|  | \\n|\\n |\\n\\n\\n|(?:^|[^\\n])\\n(?:[^\\n]|$)|^[ \\n]|[ \\n]$"
+)
 
 
 def normalized_body(df: pl.DataFrame) -> pl.Series:
     """The body as compared for exact duplicates: NFKC, case-folded, whitespace collapsed."""
-    # A body is words separated by single spaces and paragraphs by "\n\n" (see parse), so a literal
-    # replace collapses its whitespace; the full regex runs only where anything else is left.
-    quick = unicode_normalize(pl.col("body"), "NFKC").str.to_lowercase().str.replace_all("\n\n", " ", literal=True)
-    return collapse_whitespace(df.select(quick.alias("body")), "body").to_series()
+    # A body is words separated by single spaces and paragraphs by "\n\n" (see parse), so for most
+    # rows lower-casing and a literal replace are the whole work. One scan finds the rest: a
+    # character NFKC may change, whitespace other than a space or a newline, or a whitespace run
+    # other than " " or "\n\n" or at an end (the replace would leave it untidy). Only those rows
+    # take the full normalisation. (Lower-casing maps no character to or from whitespace, checked
+    # in tests/test_hash_shortcuts.py, so the scan can look at the body as it comes.)
+    body = pl.col("body")
+    quick = df.select(body.str.to_lowercase().str.replace_all("\n\n", " ", literal=True)).to_series()
+    rows = df.select(pl.arg_where(body.str.contains(_NEEDS_FULL_NORMALIZATION).fill_null(False))).to_series()
+    if rows.len() == 0:
+        return quick
+    odd = df.select(body.gather(rows))
+    full = unicode_normalize(body, "NFKC").str.to_lowercase().str.replace_all("\n\n", " ", literal=True)
+    return quick.scatter(rows, collapse_whitespace(odd.select(full.alias("body")), "body").to_series())
 
 
 def add_content_hash(df: pl.DataFrame) -> pl.DataFrame:
@@ -40,24 +56,43 @@ def add_content_hash(df: pl.DataFrame) -> pl.DataFrame:
 
 def _shingle_hashes(df: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Flat uint64 hashes of every doc's word 5-grams and the row offsets into them (vectorised)."""
-    tokens = df.select(pl.col("body").str.to_lowercase().str.extract_all(r"[\p{L}\p{N}]+").alias("t"))
-    lens = tokens.select(pl.col("t").list.len()).to_series().to_numpy().astype(np.int64)
-    flat = tokens.select(plh.col("t").explode().nchash.xxhash64()).to_series().drop_nulls().to_numpy()
+    # The words are the runs of letters and digits of the lower-cased body. Each run of other
+    # characters that holds more than spaces becomes one space, and splitting at spaces yields the
+    # words, in order, plus empty pieces (few: at the ends, and where a body has spaces in a row);
+    # without those that is exactly extract_all(r"[\p{L}\p{N}]+"), at a lower cost: the
+    # regex stops only at punctuation, not at every space, and split's pieces are views, not copies.
+    pieces = df.select(
+        pl.col("body").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]*[^\p{L}\p{N} ][^\p{L}\p{N}]*", " ")
+        .str.split(" ").alias("t")
+    )
+    per_row = pieces.select(pl.col("t").list.len()).to_series().to_numpy().astype(np.int64)
+    words = pieces.select(pl.col("t").explode())
+    is_word = words.select(pl.col("t").str.len_bytes() > 0).to_series().to_numpy()
+    flat = words.select(plh.col("t").nchash.xxhash64()).to_series().to_numpy()[is_word]
+    seen = np.concatenate([[0], np.cumsum(is_word)])  # words before each piece
+    piece_ends = np.cumsum(per_row)
+    lens = seen[piece_ends] - seen[piece_ends - per_row]
     n = flat.size
-    padded = np.concatenate([flat, np.zeros(SHINGLE, dtype=np.uint64)])
     with np.errstate(over="ignore"):  # multiplication wraps modulo 2**64 on purpose
-        shingles = sum(padded[j : j + n] * _MIX[j] for j in range(SHINGLE))
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    pos = np.arange(n)
-    end_rep = np.repeat(ends, lens)
-    start_rep = np.repeat(starts, lens)
-    short_rep = np.repeat(lens < SHINGLE, lens)
-    # a doc shorter than a shingle keeps one hash of its first word
-    valid = (pos + SHINGLE <= end_rep) | (short_rep & (pos == start_rep))
+        shingles = flat * _MIX[0]
+        for j in range(1, SHINGLE):  # past the last word of all, a shingle adds nothing (zero padding)
+            shingles[: max(n - j, 0)] += flat[j:] * _MIX[j]
+    starts = np.cumsum(lens) - lens
+    # a doc shorter than a shingle gets one shingle of all its words (the sums above ran on into
+    # the next doc's words); such a doc is far below min_words, so no stored signature changes
+    short = np.flatnonzero((lens > 0) & (lens < SHINGLE))
+    if short.size:
+        own = np.zeros(short.size, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(SHINGLE - 1):
+                has = lens[short] > j
+                own[has] += flat[starts[short][has] + j] * _MIX[j]
+        shingles[starts[short]] = own
+    # a doc keeps the shingles that start on one of its first len - 4 words, a short one its one shingle
     counts = np.where(lens >= SHINGLE, lens - SHINGLE + 1, np.minimum(lens, 1))
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64)
-    return np.ascontiguousarray(shingles[valid]), offsets
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    keep = np.arange(offsets[-1]) + np.repeat(starts - offsets[:-1], counts)
+    return shingles[keep], offsets.astype(np.uint64)
 
 
 def add_minhash(df: pl.DataFrame) -> pl.DataFrame:
@@ -66,8 +101,12 @@ def add_minhash(df: pl.DataFrame) -> pl.DataFrame:
         return df.with_columns(pl.lit(None, dtype=pl.List(pl.UInt32)).alias("minhash"))
     flat, offsets = _shingle_hashes(df)
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, num_perm=NUM_PERM, seed=SEED)
-    signatures = np.asarray(matrix.to_rows(), dtype=np.uint32)
-    return df.with_columns(pl.Series("minhash", signatures).cast(pl.List(pl.UInt32)))
+    # rensa hands the signatures out only as lists of Python ints: flattened into one buffer they
+    # fill a uint32 array faster than numpy builds one from the nested lists, and the array of
+    # rows is reshaped into fixed-size lists without copying
+    rows = array.array("I", itertools.chain.from_iterable(matrix.to_rows()))  # "I": C unsigned int
+    values = np.frombuffer(rows, dtype=np.uintc).astype(np.uint32, copy=False)
+    return df.with_columns(pl.Series("minhash", values).reshape((-1, NUM_PERM)).cast(pl.List(pl.UInt32)))
 
 
 def assign_duplicates(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
