@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         "(default <user cache>/news-pipeline/s3/<bucket>/<prefix>); a local data_dir is its own work folder "
         "(staged files are renamed into it, so they must be on its file system) and ignores this",
     )
-    batch_size: int = Field(2_000, ge=1, description="raw files per batch task; bounds memory (about 430 MB per worker at 2,000)")
+    batch_size: int = Field(5_000, ge=1, description="raw files per batch task; bounds a worker's memory (about 0.6 GB at 5,000)")
     max_file_bytes: int = Field(
         20_000_000, ge=1, description="raw files larger than this are quarantined unread (a news article is far smaller)"
     )
