@@ -11,6 +11,7 @@ import time
 
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
@@ -76,7 +77,7 @@ class DataQualityGateError(RuntimeError):
 
 
 @task(name="process-batch", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient, **_TASK_OPTIONS)
-def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int, files: list) -> pipeline.BatchResult:
+def process_batch(settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int, files: pl.DataFrame) -> pipeline.BatchResult:
     return pipeline.process_batch(settings, ingest_date, run_id, batch_no, files)
 
 
