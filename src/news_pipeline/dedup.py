@@ -39,13 +39,16 @@ def normalized_body(df: pl.DataFrame) -> pl.Series:
     # take the full normalisation. (Lower-casing maps no character to or from whitespace, checked
     # in tests/test_hash_shortcuts.py, so the scan can look at the body as it comes.)
     body = pl.col("body")
-    quick = df.select(body.str.to_lowercase().str.replace_all("\n\n", " ", literal=True)).to_series()
+
+    def lowered(text: pl.Expr) -> pl.Expr:
+        return text.str.to_lowercase().str.replace_all("\n\n", " ", literal=True)
+
+    quick = df.select(lowered(body)).to_series()
     rows = df.select(pl.arg_where(body.str.contains(_NEEDS_FULL_NORMALIZATION).fill_null(False))).to_series()
     if rows.len() == 0:
         return quick
-    odd = df.select(body.gather(rows))
-    full = unicode_normalize(body, "NFKC").str.to_lowercase().str.replace_all("\n\n", " ", literal=True)
-    return quick.scatter(rows, collapse_whitespace(odd.select(full.alias("body")), "body").to_series())
+    odd = df.select(body.gather(rows)).select(lowered(unicode_normalize(body, "NFKC")))
+    return quick.scatter(rows, collapse_whitespace(odd, "body").to_series())
 
 
 def add_content_hash(df: pl.DataFrame) -> pl.DataFrame:
