@@ -74,7 +74,7 @@ def corpus_dir(root: Path, n: int, dates: int, seed: int) -> Path:
 
 def raw_stats(raw_dir: Path) -> dict:
     """Files (as the pipeline counts them: every file and folder link) and their bytes on disk."""
-    from news_pipeline.discover import list_files, list_partitions
+    from news_pipeline.io.landing import list_files, list_partitions
 
     files = size = 0
     partitions = list_partitions(raw_dir)
@@ -357,9 +357,11 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
-    from news_pipeline import pipeline, report, storage
+    from news_pipeline import pipeline
+    from news_pipeline.reporting import run_report as report
+    from news_pipeline.io import storage
     from news_pipeline.cli import configure_runtime
-    from news_pipeline.settings import Settings
+    from news_pipeline.config import Settings
 
     configure_runtime(verbose=False)
     # The CLI has imported Prefect and the flow module before the flow body starts; import them here
@@ -454,48 +456,48 @@ PROFILE_POINTS = [
     ("news_pipeline.pipeline", "plan_partitions", "plan_partitions: list files, fingerprint", "plan"),
     ("news_pipeline.pipeline", "process_batch", "process_batch: doc ids, joins, early reasons", "other"),
     ("news_pipeline.pipeline", "read_batch", "read_batch: read + decode files", "read + decode"),
-    ("news_pipeline.decode", "repair_mojibake", "repair_mojibake: ftfy on flagged rows", "read + decode"),
+    ("news_pipeline.stages.ingest", "repair_mojibake", "repair_mojibake: ftfy on flagged rows", "read + decode"),
     ("news_pipeline.pipeline", "extract_articles", "extract_articles: join fields, cited sources, word count", "parse + extract"),
-    ("news_pipeline.extract", "normalize_text", "normalize_text: Unicode, line ends, HTML tags, links", "normalize"),
-    ("news_pipeline.normalize", "unescape_entities", "unescape_entities: html.unescape on flagged rows", "normalize"),
-    ("news_pipeline.parse", "explode_lines", "explode_lines", "parse + extract"),
-    ("news_pipeline.parse", "label_lines", "label_lines", "parse + extract"),
-    ("news_pipeline.parse", "extract_line_fields", "extract_line_fields", "parse + extract"),
-    ("news_pipeline.parse", "assemble_blocks", "assemble_blocks", "parse + extract"),
-    ("news_pipeline.parse", "join_broken_blocks", "join_broken_blocks", "parse + extract"),
-    ("news_pipeline.parse", "label_blocks", "label_blocks", "parse + extract"),
-    ("news_pipeline.parse", "collect_articles", "collect_articles", "parse + extract"),
+    ("news_pipeline.stages.extract.articles", "normalize_text", "normalize_text: Unicode, line ends, HTML tags, links", "normalize"),
+    ("news_pipeline.stages.clean.normalize", "unescape_entities", "unescape_entities: html.unescape on flagged rows", "normalize"),
+    ("news_pipeline.stages.extract.parse", "explode_lines", "explode_lines", "parse + extract"),
+    ("news_pipeline.stages.extract.parse", "label_lines", "label_lines", "parse + extract"),
+    ("news_pipeline.stages.extract.parse", "extract_line_fields", "extract_line_fields", "parse + extract"),
+    ("news_pipeline.stages.extract.parse", "assemble_blocks", "assemble_blocks", "parse + extract"),
+    ("news_pipeline.stages.extract.parse", "join_broken_blocks", "join_broken_blocks", "parse + extract"),
+    ("news_pipeline.stages.extract.parse", "label_blocks", "label_blocks", "parse + extract"),
+    ("news_pipeline.stages.extract.parse", "collect_articles", "collect_articles", "parse + extract"),
     ("news_pipeline.pipeline", "detect_language", "detect_language: fastText", "language"),
     ("news_pipeline.pipeline", "extract_entities", "extract_entities: grouping, joins", "entities"),
-    ("news_pipeline.entities", "_tokens", "entities._tokens", "entities"),
-    ("news_pipeline.entities", "_flags", "entities._flags", "entities"),
-    ("news_pipeline.entities", "_gazetteer_spans", "entities._gazetteer_spans", "entities"),
-    ("news_pipeline.entities", "_person_spans", "entities._person_spans", "entities"),
-    ("news_pipeline.entities", "_org_spans", "entities._org_spans", "entities"),
-    ("news_pipeline.entities", "_resolve", "entities._resolve", "entities"),
-    ("news_pipeline.entities", "_surname_mentions", "entities._surname_mentions", "entities"),
-    ("news_pipeline.entities", "_canonical_persons", "entities._canonical_persons", "entities"),
-    ("news_pipeline.entities", "_strip_legal", "entities._strip_legal", "entities"),
-    ("news_pipeline.dedup", "add_content_hash", "add_content_hash: SHA-256 of normalised body", "hashes"),
-    ("news_pipeline.dedup", "add_minhash", "add_minhash: rensa signatures", "hashes"),
-    ("news_pipeline.dedup", "_shingle_hashes", "_shingle_hashes: tokens, 5-gram hashes", "hashes"),
+    ("news_pipeline.stages.entities", "_tokens", "entities._tokens", "entities"),
+    ("news_pipeline.stages.entities", "_flags", "entities._flags", "entities"),
+    ("news_pipeline.stages.entities", "_gazetteer_spans", "entities._gazetteer_spans", "entities"),
+    ("news_pipeline.stages.entities", "_person_spans", "entities._person_spans", "entities"),
+    ("news_pipeline.stages.entities", "_org_spans", "entities._org_spans", "entities"),
+    ("news_pipeline.stages.entities", "_resolve", "entities._resolve", "entities"),
+    ("news_pipeline.stages.entities", "_surname_mentions", "entities._surname_mentions", "entities"),
+    ("news_pipeline.stages.entities", "_canonical_persons", "entities._canonical_persons", "entities"),
+    ("news_pipeline.stages.entities", "_strip_legal", "entities._strip_legal", "entities"),
+    ("news_pipeline.stages.dedup", "add_content_hash", "add_content_hash: SHA-256 of normalised body", "hashes"),
+    ("news_pipeline.stages.dedup", "add_minhash", "add_minhash: rensa signatures", "hashes"),
+    ("news_pipeline.stages.dedup", "_shingle_hashes", "_shingle_hashes: tokens, 5-gram hashes", "hashes"),
     ("polars.DataFrame", "write_parquet", "write staged batch (lz4)", "staging I/O"),
     ("polars", "read_parquet", "read staged / earlier Parquet", "staging I/O"),
     ("news_pipeline.pipeline", "finalize_partition", "finalize_partition: concat, reasons, counts", "other"),
     ("news_pipeline.pipeline", "_earlier_signatures", "_earlier_signatures", "duplicates + stories"),
     ("news_pipeline.pipeline", "_link_duplicates", "_link_duplicates", "duplicates + stories"),
-    ("news_pipeline.dedup", "assign_duplicates", "assign_duplicates", "duplicates + stories"),
-    ("news_pipeline.dedup", "assign_stories", "assign_stories: LSH bands, components", "duplicates + stories"),
-    ("news_pipeline.validate", "validate_articles", "validate_articles: rules → reasons", "validate"),
-    ("news_pipeline.validate", "_to_pandas", "validate._to_pandas", "validate"),
-    ("news_pipeline.validate", "_run", "validate._run: Great Expectations", "validate"),
-    ("news_pipeline.datadocs", "save_validation", "datadocs.save_validation: results for Data Docs", "validate"),
-    ("news_pipeline.datadocs", "build_run_docs", "datadocs.build_run_docs: GX Data Docs site", "data docs"),
-    ("news_pipeline.schema", "conform", "schema.conform: cast to the contract", "publish"),
-    ("news_pipeline.storage", "write_parquet", "storage.write_parquet: zstd + fsync", "publish"),
-    ("news_pipeline.storage", "publish_file", "storage.publish_file: rename + fsync dir", "publish"),
-    ("news_pipeline.storage", "write_manifest", "storage.write_manifest", "publish"),
-    ("news_pipeline.report", "write_run_report", "report.write_run_report", "publish"),
+    ("news_pipeline.stages.dedup", "assign_duplicates", "assign_duplicates", "duplicates + stories"),
+    ("news_pipeline.stages.dedup", "assign_stories", "assign_stories: LSH bands, components", "duplicates + stories"),
+    ("news_pipeline.stages.validate", "validate_articles", "validate_articles: rules → reasons", "validate"),
+    ("news_pipeline.stages.validate", "_to_pandas", "validate._to_pandas", "validate"),
+    ("news_pipeline.stages.validate", "_run", "validate._run: Great Expectations", "validate"),
+    ("news_pipeline.reporting.datadocs", "save_validation", "datadocs.save_validation: results for Data Docs", "validate"),
+    ("news_pipeline.reporting.datadocs", "build_run_docs", "datadocs.build_run_docs: GX Data Docs site", "data docs"),
+    ("news_pipeline.schemas", "conform", "schema.conform: cast to the contract", "publish"),
+    ("news_pipeline.io.storage", "write_parquet", "storage.write_parquet: zstd + fsync", "publish"),
+    ("news_pipeline.io.storage", "publish_file", "storage.publish_file: rename + fsync dir", "publish"),
+    ("news_pipeline.io.storage", "write_manifest", "storage.write_manifest", "publish"),
+    ("news_pipeline.reporting.run_report", "write_run_report", "report.write_run_report", "publish"),
 ]
 GROUP_ORDER = ["plan", "read + decode", "normalize", "parse + extract", "language", "entities", "hashes",
                "staging I/O", "duplicates + stories", "validate", "data docs", "publish", "other"]  # fmt: skip
@@ -540,8 +542,11 @@ def child_profile(raw_dir: str, data_dir: str, out_json: str) -> dict:
 
     configure_runtime(verbose=False)
     setup_started = time.perf_counter()
-    from news_pipeline import entities, language, pipeline, report, storage, validate
-    from news_pipeline.settings import Settings
+    from news_pipeline.stages import entities, language, validate
+    from news_pipeline import pipeline
+    from news_pipeline.reporting import run_report as report
+    from news_pipeline.io import storage
+    from news_pipeline.config import Settings
 
     # one-time costs (imports, gazetteer, fastText model, GX context) are measured apart from the stages
     for owner, name in ((entities, "gazetteer"), (entities, "_lookups"), (language, "_model"), (validate, "_gx"),

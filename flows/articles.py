@@ -19,8 +19,10 @@ from prefect.futures import as_completed
 from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
-from news_pipeline import pipeline, progress, report, storage
-from news_pipeline.settings import Settings
+from news_pipeline import pipeline, progress
+from news_pipeline.reporting import run_report as report
+from news_pipeline.io import storage
+from news_pipeline.config import Settings
 
 _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 _ARTIFACT_EVERY_S = 2.0  # the UI's progress artifact is updated at most this often (and at the end)
@@ -39,7 +41,7 @@ def _transient(task, task_run, state) -> bool:
 
 def _warm_worker() -> None:
     """Load what every batch needs once per worker process (parsing tables, gazetteer, fastText model)."""
-    from news_pipeline import entities, language
+    from news_pipeline.stages import entities, language
 
     entities.gazetteer()
     entities._lookups()

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urljoin
 
 import pytest
 
-from news_pipeline import datadocs
+from news_pipeline.reporting import datadocs
 from tests.test_validate import article, check
 
 RUN = "20251121T140512Z-3fa2c1"

@@ -8,7 +8,7 @@ import hashlib
 import polars as pl
 import pytest
 
-from news_pipeline.decode import decode_bytes, read_batch, read_file
+from news_pipeline.stages.ingest import decode_bytes, read_batch, read_file
 
 TEXT = "Größere Änderungen – „Zitat“ über Straßen in Österreich."
 
@@ -78,7 +78,7 @@ def test_mojibake_is_repaired_and_noted(tmp_path):
 def test_fast_mojibake_repair_gives_what_ftfy_gives():
     import ftfy
 
-    from news_pipeline.decode import _fix_mojibake
+    from news_pipeline.stages.ingest import _fix_mojibake
 
     clean = "Österreichs Außenminister – „Größe“ für 5 € … Straße, Ärzte, Übergrößen"
     whole = clean.encode("utf-8").decode("cp1252")  # a file decoded wrongly as a whole

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from news_pipeline.dedup import add_content_hash, add_minhash, assign_duplicates, assign_stories, relevant_earlier
+from news_pipeline.stages.dedup import add_content_hash, add_minhash, assign_duplicates, assign_stories, relevant_earlier
 
 STORY = " ".join(f"Satz {i} über die Gewerkschaft und die Verträge der Angestellten in Wien." for i in range(20))
 EDITED = STORY.replace("Satz 3 über", "Satz drei über").replace("Satz 11 über", "Satz elf über")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from news_pipeline.entities import extract_entities
+from news_pipeline.stages.entities import extract_entities
 
 # A bare surname after a title ("Trainer Müller") shared by two full names of the article maps to the one mentioned first.
 HANS_FIRST = "Trainer Müller sagte am Montag, er komme. Später traf Hans Müller die Ministerin. Auch Eva Müller war dabei."

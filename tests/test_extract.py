@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from news_pipeline.extract import extract_articles
+from news_pipeline.stages.extract.articles import extract_articles
 
 P1 = "Die Regierung hat am Montag ein neues Paket vorgestellt, das viele Bereiche betrifft und lange verhandelt wurde."
 P2 = "Kritik kam von der Opposition, die von einem faulen Kompromiss sprach und Nachbesserungen verlangte."

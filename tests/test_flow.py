@@ -14,8 +14,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-from news_pipeline import schema, storage
-from news_pipeline.settings import Settings
+from news_pipeline import schemas as schema
+from news_pipeline.io import storage
+from news_pipeline.config import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

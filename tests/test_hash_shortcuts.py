@@ -14,9 +14,9 @@ import polars as pl
 import polars_hash as plh
 import rensa
 
-from news_pipeline import dedup
-from news_pipeline.extract import _WORD_START
-from news_pipeline.normalize import collapse_whitespace, unicode_normalize
+from news_pipeline.stages import dedup
+from news_pipeline.stages.extract.articles import _WORD_START
+from news_pipeline.stages.clean.normalize import collapse_whitespace, unicode_normalize
 
 AWKWARD = [
     "", " ", "\t", "\n\n", "\n\n\n", "a", "eins zwei", "eins zwei drei vier", "eins zwei drei vier fünf",

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from news_pipeline.normalize import _STABLE, unicode_normalize
+from news_pipeline.stages.clean.normalize import _STABLE, unicode_normalize
 
 
 @pytest.mark.parametrize("form", sorted(_STABLE))

@@ -18,11 +18,12 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pytest
 
-from news_pipeline import fs, pipeline, storage
-from news_pipeline.decode import read_batch
-from news_pipeline.discover import LandingZoneError, list_files, select_partitions
-from news_pipeline.fs import Url
-from news_pipeline.settings import Settings
+from news_pipeline.io import fs, storage
+from news_pipeline import pipeline
+from news_pipeline.stages.ingest import read_batch
+from news_pipeline.io.landing import LandingZoneError, list_files, select_partitions
+from news_pipeline.io.fs import Url
+from news_pipeline.config import Settings
 from tests.conftest import SAMPLE_RAW
 from tests.reliability_support import CLI, canonical, harness_api_url, subprocess_env
 

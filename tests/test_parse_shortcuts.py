@@ -9,9 +9,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from news_pipeline import decode, language, normalize
-from news_pipeline import patterns as P
-from news_pipeline.normalize import collapse_whitespace
+from news_pipeline.stages import ingest as decode, language
+from news_pipeline.stages.clean import normalize
+from news_pipeline.stages.extract import patterns as P
+from news_pipeline.stages.clean.normalize import collapse_whitespace
 
 _ALL_CHARS = pl.Series([chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp < 0xE000])
 

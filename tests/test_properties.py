@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from news_pipeline import pipeline
-from news_pipeline.settings import Settings
+from news_pipeline.config import Settings
 from tests.reliability_support import assert_accounting, raw_entries, read_dataset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

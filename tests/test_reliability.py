@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from news_pipeline import pipeline, storage
-from news_pipeline.settings import Settings
+from news_pipeline import pipeline
+from news_pipeline.io import storage
+from news_pipeline.config import Settings
 from tests.reliability_support import (
     CLI,
     DATASETS,
@@ -80,7 +81,8 @@ def versions(tmp_path_factory, prefect_harness):
 ZYGOTE = textwrap.dedent(
     """
     import json, os, signal, sys, threading, traceback
-    from news_pipeline import language, storage, validate
+    from news_pipeline.stages import language, validate
+    from news_pipeline.io import storage
     import flows.articles
     validate._gx()
     print("ready", flush=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from news_pipeline.decode import read_file
-from news_pipeline.extract import extract_articles
-from news_pipeline.language import detect_language
+from news_pipeline.stages.ingest import read_file
+from news_pipeline.stages.extract.articles import extract_articles
+from news_pipeline.stages.language import detect_language
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from news_pipeline.schema import CURATED, polars_schema
-from news_pipeline.validate import SUITE_PATH, Thresholds, validate_articles
+from news_pipeline.schemas import CURATED, polars_schema
+from news_pipeline.stages.validate import SUITE_PATH, Thresholds, validate_articles
 
 HASH = "0123456789abcdef" * 4
 

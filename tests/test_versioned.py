@@ -19,7 +19,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
-from news_pipeline.versioned import decode_footer, encode_footer, live_ranges, protected_ranges, write_versioned
+from news_pipeline.io.versioned import decode_footer, encode_footer, live_ranges, protected_ranges, write_versioned
 
 SCHEMA = pa.schema([("doc_id", pa.string()), ("version", pa.string()), ("seq", pa.int64()), ("body", pa.string())])
 FILE_SCHEMA = SCHEMA.with_metadata({b"news_pipeline.run_id": b"run-1"})

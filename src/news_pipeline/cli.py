@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from news_pipeline import fs
-from news_pipeline.discover import LandingZoneError, parse_date, select_partitions
-from news_pipeline.fs import Location, parse_location
-from news_pipeline.settings import Settings
+from news_pipeline.io import fs
+from news_pipeline.io.landing import LandingZoneError, parse_date, select_partitions
+from news_pipeline.io.fs import Location, parse_location
+from news_pipeline.config import Settings
 
 app = typer.Typer(
     name="news-pipeline",
@@ -123,8 +123,8 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
 
     from news_pipeline import progress
     from news_pipeline.pipeline import new_run_id
-    from news_pipeline.report import reports_dir
-    from news_pipeline.storage import RunLockBusy
+    from news_pipeline.reporting.run_report import reports_dir
+    from news_pipeline.io.storage import RunLockBusy
 
     run_id = new_run_id()
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),

@@ -15,13 +15,15 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 
-from news_pipeline import dedup, fs, schema, storage
-from news_pipeline.decode import read_batch, read_file
-from news_pipeline.discover import list_files, select_partitions
-from news_pipeline.entities import extract_entities
-from news_pipeline.extract import extract_articles
-from news_pipeline.language import detect_language
-from news_pipeline.settings import Settings
+from news_pipeline.stages import dedup
+from news_pipeline.io import fs, storage
+from news_pipeline import schemas as schema
+from news_pipeline.stages.ingest import read_batch, read_file
+from news_pipeline.io.landing import list_files, select_partitions
+from news_pipeline.stages.entities import extract_entities
+from news_pipeline.stages.extract.articles import extract_articles
+from news_pipeline.stages.language import detect_language
+from news_pipeline.config import Settings
 
 _STAGED_META = ["doc_id", "source_path", "reasons", "title", "body_chars", "word_count", "language", "encoding",
                 "content_hash", "minhash", "cited_sources", "links", "size", "mtime_ns", "raw_sha256"]  # fmt: skip
@@ -244,8 +246,8 @@ def finalize_partition(settings: Settings, plan: PartitionPlan, run_id: str, bat
 
     A partition that fails an error-severity partition rule is not published; the old files stay.
     """
-    from news_pipeline import datadocs
-    from news_pipeline.validate import validate_articles  # imports Great Expectations: seconds
+    from news_pipeline.reporting import datadocs
+    from news_pipeline.stages.validate import validate_articles  # imports Great Expectations: seconds
 
     started = time.perf_counter()
     day = plan.ingest_date

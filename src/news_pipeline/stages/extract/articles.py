@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from news_pipeline import parse
-from news_pipeline import patterns as P
-from news_pipeline.normalize import normalize_text
+from news_pipeline.stages.extract import parse
+from news_pipeline.stages.extract import patterns as P
+from news_pipeline.stages.clean.normalize import normalize_text
 
 
 # A word is a run of non-space characters with a letter or digit in it. Counted by where it starts:

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 if TYPE_CHECKING:
     import polars as pl
 
-    from news_pipeline.settings import ObjectStorage
+    from news_pipeline.config import ObjectStorage
 
 SCHEMES = ("s3",)
 _URL_PREFIXES = tuple(f"{s}://".encode() for s in SCHEMES)
@@ -116,7 +116,7 @@ def is_url(abs_path: bytes) -> bool:
 
 
 def _s3_config() -> ObjectStorage:
-    from news_pipeline.settings import ObjectStorage
+    from news_pipeline.config import ObjectStorage
 
     return ObjectStorage()
 

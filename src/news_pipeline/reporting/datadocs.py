@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from news_pipeline.validate import ArticleValidation
+    from news_pipeline.stages.validate import ArticleValidation
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def _static_index_view() -> type:
     """GX's index page view whose tables also come as plain HTML rows."""
     from jinja2 import ChoiceLoader, DictLoader, PackageLoader, PrefixLoader
 
-    from news_pipeline.validate import _gx
+    from news_pipeline.stages.validate import _gx
 
     _gx()
     from great_expectations.render.view import DefaultJinjaIndexPageView
@@ -228,7 +228,7 @@ def build_data_docs(
     every stored result, newest run first; results of all but the newest ``keep_runs`` runs are
     removed first, and GX removes their pages.
     """
-    from news_pipeline.validate import _GX_LOCK, _gx, _quiet_gx_logging
+    from news_pipeline.stages.validate import _GX_LOCK, _gx, _quiet_gx_logging
 
     gx = _gx()
     from great_expectations.core.expectation_validation_result import (

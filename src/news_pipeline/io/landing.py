@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from news_pipeline import fs
-from news_pipeline.fs import Location, Url
+from news_pipeline.io import fs
+from news_pipeline.io.fs import Location, Url
 
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

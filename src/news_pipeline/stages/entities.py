@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-RESOURCES = Path(__file__).parent / "resources" / "entities"
+RESOURCES = Path(__file__).parents[1] / "resources" / "entities"
 
 PER, ORG, LOC = "persons", "organizations", "locations"
 ENTITY_COLUMNS = (PER, ORG, LOC)
@@ -805,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["build-resources"]:
         build_resources()
         return 0
-    print("usage: python -m news_pipeline.entities evaluate GOLD.jsonl CORPUS.csv | benchmark CORPUS.csv | build-resources", file=sys.stderr)
+    print("usage: python -m news_pipeline.stages.entities evaluate GOLD.jsonl CORPUS.csv | benchmark CORPUS.csv | build-resources", file=sys.stderr)
     return 2
 
 

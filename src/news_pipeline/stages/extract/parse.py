@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from news_pipeline import patterns as P
-from news_pipeline.normalize import collapse_whitespace, fix_rows
+from news_pipeline.stages.extract import patterns as P
+from news_pipeline.stages.clean.normalize import collapse_whitespace, fix_rows
 
 _TAIL_CHARS = 100  # the end of a block: its last word and punctuation
 _HEAD_CHARS = 400  # enough to count up to MAX_HEADING_WORDS words and judge a heading-sized block

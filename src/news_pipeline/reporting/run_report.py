@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from news_pipeline import datadocs, storage
-from news_pipeline.fs import Location
+from news_pipeline.reporting import datadocs
+from news_pipeline.io import storage
+from news_pipeline.io.fs import Location
 from news_pipeline.pipeline import PartitionResult, summarize
-from news_pipeline.settings import Settings
+from news_pipeline.config import Settings
 
 
 def reports_dir(settings: Settings) -> Location:

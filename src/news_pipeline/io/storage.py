@@ -30,9 +30,9 @@ import polars as pl
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
-from news_pipeline import fs, versioned
-from news_pipeline.fs import Location, Url
-from news_pipeline.settings import Settings
+from news_pipeline.io import fs, versioned
+from news_pipeline.io.fs import Location, Url
+from news_pipeline.config import Settings
 
 PART_FILE = "part-0.parquet"
 RUN_ID_KEY = b"news_pipeline.run_id"

@@ -7,7 +7,7 @@ from functools import cache
 import polars as pl
 import pyarrow as pa
 
-from news_pipeline.normalize import collapse_whitespace
+from news_pipeline.stages.clean.normalize import collapse_whitespace
 
 # fastText's cost grows with the text; 300 characters (two sentences) name the language as surely as
 # 1,000 on the benchmark corpus (1 of 4,909 differs: a German-Spanish article) at a third of the cost.

@@ -14,7 +14,7 @@ import rensa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from news_pipeline.normalize import _STABLE, collapse_whitespace, unicode_normalize
+from news_pipeline.stages.clean.normalize import _STABLE, collapse_whitespace, unicode_normalize
 
 NUM_PERM = 128
 BANDS = 32  # 32 bands of 4 rows: pairs above Jaccard ~0.42 become candidates

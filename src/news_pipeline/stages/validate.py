@@ -19,12 +19,12 @@ from typing import Any
 
 import polars as pl
 
-from news_pipeline.settings import Thresholds as _SettingsThresholds
+from news_pipeline.config import Thresholds as _SettingsThresholds
 
 _SETTINGS_DEFAULTS = _SettingsThresholds.model_fields
 
 #: The suite shipped with the repo; ``suite_path`` overrides it.
-SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "articles.json"
+SUITE_PATH = Path(__file__).resolve().parents[3] / "expectations" / "articles.json"
 
 # Bare lower-case domain (``n-tv.de``): no scheme, no path, no ``www.``; umlauts allowed for IDNs.
 _DOMAIN = r"^(?:[a-z0-9äöüß](?:[a-z0-9äöüß-]*[a-z0-9äöüß])?\.)+[a-z][a-z0-9-]*[a-z0-9]$"

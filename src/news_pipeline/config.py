@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from news_pipeline.fs import Location, Url, parse_location
+from news_pipeline.io.fs import Location, Url, parse_location
 
 #: A local folder (``Path``) or an object-storage prefix (``Url``, ``s3://bucket/prefix``).
 LocationField = Annotated[Location, BeforeValidator(parse_location)]

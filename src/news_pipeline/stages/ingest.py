@@ -16,7 +16,7 @@ from typing import NamedTuple
 import ftfy
 import polars as pl
 
-from news_pipeline import fs
+from news_pipeline.io import fs
 
 # C0 controls other than tab, newline, form feed and carriage return: real text has none.
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
