@@ -4,7 +4,7 @@
                              [--sizes 10000,100000] [--skip-baseline] [--skip-pipeline] [--update-readme]
 
 1. Builds (or reuses) a noisy corpus per size under ``ROOT/corpora/n<N>-d<DATES>-s<SEED>/``
-   with ``tests.corpus.generate.build_corpus``; ``corpus.json`` there marks a finished build.
+   with ``dev.corpus.generate.build_corpus``; ``corpus.json`` there marks a finished build.
 2. Measures, each in its own child process, on the warm page cache:
    ``floor``    read every raw file (gzip decompressed) and write it unchanged to zstd Parquet,
                 Hive-partitioned by date folder, with PyArrow (the fastest a pipeline can be)
@@ -95,7 +95,7 @@ def ensure_corpus(root: Path, n: int, dates: int, seed: int, log_file: Path | No
             return info | {"raw_dir": str(target / "raw"), "reused": True}
     except (OSError, ValueError):
         pass
-    from tests.corpus.generate import build_corpus
+    from dev.corpus.generate import build_corpus
 
     _log(f"building a corpus of {n:,} files over {dates} dates (seed {seed}) in {target}", log_file)
     shutil.rmtree(target, ignore_errors=True)
@@ -106,7 +106,7 @@ def ensure_corpus(root: Path, n: int, dates: int, seed: int, log_file: Path | No
 
 def write_corpus_marker(target: Path, n: int, dates: int, seed: int, seconds: float | None) -> dict:
     """Record a finished build; written last, so an interrupted build is rebuilt next time."""
-    generator = (REPO / "tests" / "corpus" / "generate.py").read_bytes()
+    generator = (REPO / "dev" / "corpus" / "generate.py").read_bytes()
     info = {
         "n": n, "dates": dates, "seed": seed, **raw_stats(target / "raw"),
         "build_seconds": None if seconds is None else round(seconds, 1),
@@ -360,7 +360,7 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
     from news_pipeline import pipeline
     from news_pipeline.reporting import run_report as report
     from news_pipeline.io import storage
-    from news_pipeline.cli import configure_runtime
+    from flows.cli import configure_runtime
     from news_pipeline.config import Settings
 
     configure_runtime(verbose=False)
@@ -415,7 +415,7 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
 
 def child_prefect_probe(n_tasks: str) -> dict:
     """What Prefect costs by itself: server start, a flow run's fixed cost, and the cost per task run."""
-    from news_pipeline.cli import configure_runtime
+    from flows.cli import configure_runtime
 
     configure_runtime(verbose=False)
     from prefect import flow, task
@@ -538,7 +538,7 @@ def child_profile(raw_dir: str, data_dir: str, out_json: str) -> dict:
     """Run the flow's steps one batch at a time with a timer around each stage; write the profile."""
     import importlib
 
-    from news_pipeline.cli import configure_runtime
+    from flows.cli import configure_runtime
 
     configure_runtime(verbose=False)
     setup_started = time.perf_counter()

@@ -182,7 +182,7 @@ def build_versions(root: Path, n_articles: int = 300, n_dates: int = 3, seed: in
     Every partition differs between A and B in both datasets, so "exactly the old or exactly the
     new content" is a real check.
     """
-    from tests.corpus.generate import build_corpus
+    from dev.corpus.generate import build_corpus
 
     raw, alt, pool = root / "raw", root / "alt", root / "pool"
     build_corpus(raw, n_articles=n_articles, n_dates=n_dates, seed=seed, truth_path=root / "truth.jsonl")

@@ -36,7 +36,7 @@ def _seed_texts(seed_paths: list[Path]) -> dict[str, str]:
 
 def build_bad_zone(root: Path, seed_paths: list[Path]) -> tuple[Path, dict[str, str], dict[str, tuple[str, str]]]:
     """The landing zone; returns (raw dir, bad source_path -> expected reason, good source_path -> (title, encoding))."""
-    from tests.corpus.generate import build_corpus
+    from dev.corpus.generate import build_corpus
 
     raw = root / "raw"
     build_corpus(raw, n_articles=40, n_dates=1, seed=21, start_date=DAY, broken_share=0.0, exact_dup_share=0.0,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus import generate as gen
-from tests.corpus.score import score
+from dev.corpus import generate as gen
+from dev.corpus.score import score
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RAW = REPO / "data" / "raw"

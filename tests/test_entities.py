@@ -21,7 +21,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from news_pipeline.stages.entities import ENTITY_COLUMNS, evaluate, extract_entities, read_10kgnad, read_gold, score
+from dev.entities import evaluate, read_10kgnad, read_gold, score
+from news_pipeline.stages.entities import ENTITY_COLUMNS, extract_entities
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -4,8 +4,8 @@ Real article text comes from the 10kGNAD test split (derStandard articles, CC BY
 everything around it (titles, layout, credits, HTML, trailers, encodings, duplicates, broken
 files) is synthesised here so that a pipeline's output can be scored field by field.
 
-    python -m tests.corpus.generate --out /tmp/bench --n 3000 --dates 3 --seed 1
-    python -m tests.corpus.generate --sample data/raw
+    python -m dev.corpus.generate --out /tmp/bench --n 3000 --dates 3 --seed 1
+    python -m dev.corpus.generate --sample data/raw
 """
 
 from __future__ import annotations
@@ -1337,7 +1337,7 @@ def build_sample(raw_dir: Path, truth_path: Path = SAMPLE_TRUTH, *, seed: int = 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
-    ap = argparse.ArgumentParser(prog="python -m tests.corpus.generate", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m dev.corpus.generate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, help="benchmark root: writes OUT/raw/<date>/... and "
                                              "OUT/truth.jsonl")

@@ -1,7 +1,7 @@
 """Score a pipeline's published output against a generated truth file.
 
-    python -m tests.corpus.score --data-dir /tmp/bench/data --truth /tmp/bench/truth.jsonl
-    python -m tests.corpus.score --data-dir data --truth tests/corpus/sample_truth.jsonl --json
+    python -m dev.corpus.score --data-dir /tmp/bench/data --truth /tmp/bench/truth.jsonl
+    python -m dev.corpus.score --data-dir data --truth dev/corpus/sample_truth.jsonl --json
 
 Reads the output with plain Polars (no project code), so it checks the published contract.
 Missing columns or an empty output score 0; nothing here raises on a bad pipeline.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.corpus.generate import DETAILS_PATTERNS, LEAK_LINES, LEAK_PHRASES
+from dev.corpus.generate import DETAILS_PATTERNS, LEAK_LINES, LEAK_PHRASES
 
 #: Per-field exact-match accuracy is reported for these contract columns.
 FIELDS = ["title", "teaser", "dateline", "body", "subheadings", "publisher", "category", "place",
@@ -273,7 +273,7 @@ def _table(res: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
-    ap = argparse.ArgumentParser(prog="python -m tests.corpus.score", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m dev.corpus.score", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, required=True, help="the pipeline's data dir")
     ap.add_argument("--truth", type=Path, required=True, help="truth.jsonl from generate.py")
