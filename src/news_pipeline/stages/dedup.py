@@ -37,7 +37,7 @@ def normalized_body(df: pl.DataFrame) -> pl.Series:
     # character NFKC may change, whitespace other than a space or a newline, or a whitespace run
     # other than " " or "\n\n" or at an end (the replace would leave it untidy). Only those rows
     # take the full normalisation. (Lower-casing maps no character to or from whitespace, checked
-    # in tests/test_hash_shortcuts.py, so the scan can look at the body as it comes.)
+    # in tests/unit/dedup/test_hash_shortcuts.py, so the scan can look at the body as it comes.)
     body = pl.col("body")
 
     def lowered(text: pl.Expr) -> pl.Expr:

@@ -29,7 +29,7 @@ _NEEDS_CLEANING = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in "\r" + _ODD_SPACES
 # change are the combining marks from U+0300), general punctuation except U+2000/2001, currency
 # signs, the trade mark sign. NFKC also maps Latin-1's compatibility characters (NBSP, "²", "½",
 # "µ", ...), the ellipsis and the primes, so its set is smaller. Both checked against every code
-# point with unicodedata in tests/test_normalize.py.
+# point with unicodedata in tests/unit/clean/test_normalize.py.
 _STABLE = {
     "NFC": "\x00-\u02ff\u2002-\u2027\u2030-\u205e\u20a0-\u20c0\u2122",
     "NFKC": "\x00-\x7f\u00a1-\u00a7\u00a9\u00ab-\u00ae\u00b0\u00b1\u00b6\u00b7\u00bb\u00bf-\u00ff"

@@ -13,7 +13,7 @@ from news_pipeline.stages.clean.normalize import normalize_text
 # the space before it (or the start of the text), its leading punctuation and its first letter or
 # digit. A match ends inside its word and can't reach past the word's end, so each word is found
 # once; the same count as matching whole words (r"\S*[\p{L}\p{N}]\S*", checked in
-# tests/test_hash_shortcuts.py) at a tenth less work: the engine stops at the word's first letter.
+# tests/unit/dedup/test_hash_shortcuts.py) at a tenth less work: the engine stops at the word's first letter.
 _WORD_START = r"(?:^|\s)[^\s\p{L}\p{N}]*[\p{L}\p{N}]"
 
 

@@ -214,7 +214,7 @@ def test_nothing_is_written_to_the_working_directory(tmp_path, monkeypatch):
 def test_import_is_lazy_and_validation_prints_nothing():
     code = (
         "import logging, sys; logging.basicConfig(level=logging.DEBUG)\n"
-        "from tests.test_validate import article, check\n"
+        "from tests.unit.validate.test_validate import article, check\n"
         "print('great_expectations' in sys.modules)\n"
         "check(article('a'), article('b', title=''))\n"
         "print('great_expectations' in sys.modules)\n"

@@ -28,7 +28,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 BIN = Path(sys.executable).parent
-SAMPLE_RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+SAMPLE_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 VIENNA = ZoneInfo("Europe/Vienna")
 
 

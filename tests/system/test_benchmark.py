@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks import run as bench
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MEASURED_KEYS = {"wall_s", "cpu_s", "cores_used", "peak_rss_mb", "peak_tree_rss_mb", "other_load_cores", "returncode"}
 
 

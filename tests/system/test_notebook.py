@@ -21,7 +21,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "explore.ipynb"
 SAMPLE_RAW = REPO / "data" / "raw"
 CELL_TIMEOUT = 120  # seconds per cell; a cell takes well under one on the sample

@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from news_pipeline import pipeline
 from news_pipeline.config import Settings
-from tests.reliability_support import assert_accounting, raw_entries, read_dataset
+from tests.system.reliability_support import assert_accounting, raw_entries, read_dataset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 MAX_BYTES = 60_000
-SEEDS = sorted((Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("*.txt")) or sorted(
-    (Path(__file__).resolve().parents[1] / "data" / "raw" / "2025-06-01").glob("00[01]_*.txt")
+SEEDS = sorted((Path(__file__).resolve().parents[3] / "shared" / "seeds").glob("*.txt")) or sorted(
+    (Path(__file__).resolve().parents[2] / "data" / "raw" / "2025-06-01").glob("00[01]_*.txt")
 )
 _TEXT = [p.read_text(encoding="utf-8") for p in SEEDS]
 

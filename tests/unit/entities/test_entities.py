@@ -24,7 +24,7 @@ import pytest
 from dev.entities import evaluate, read_10kgnad, read_gold, score
 from news_pipeline.stages.entities import ENTITY_COLUMNS, extract_entities
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpora" / "10kGNAD" / "test.csv"

@@ -14,7 +14,7 @@ import pytest
 from dev.corpus import generate as gen
 from dev.corpus.score import score
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SAMPLE_RAW = REPO / "data" / "raw"
 
 try:

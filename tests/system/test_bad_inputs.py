@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.reliability_support import CLI, assert_accounting, harness_api_url, read_dataset, subprocess_env
+from tests.system.reliability_support import CLI, assert_accounting, harness_api_url, read_dataset, subprocess_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

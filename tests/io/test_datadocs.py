@@ -13,7 +13,7 @@ from urllib.parse import unquote, urljoin
 import pytest
 
 from news_pipeline.reporting import datadocs
-from tests.test_validate import article, check
+from tests.unit.validate.test_validate import article, check
 
 RUN = "20251121T140512Z-3fa2c1"
 DAY1, DAY2 = dt.date(2025, 6, 1), dt.date(2025, 6, 2)

@@ -22,7 +22,7 @@ import pytest
 from news_pipeline import pipeline
 from news_pipeline.io import storage
 from news_pipeline.config import Settings
-from tests.reliability_support import (
+from tests.system.reliability_support import (
     CLI,
     DATASETS,
     PYTHON,

@@ -17,7 +17,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
 BIN = Path(sys.executable).parent
-SAMPLE_RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+SAMPLE_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 LINUX = Path("/proc/self/maps").exists()
 BATCH_SIZE = "8"  # the sample in ~7 batches: both Dask workers get some, and partitions span batches
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 CLI = str(Path(sys.executable).with_name("news-pipeline"))
 DATASETS = ("curated", "quarantine")

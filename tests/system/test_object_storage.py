@@ -25,7 +25,7 @@ from news_pipeline.io.landing import LandingZoneError, list_files, select_partit
 from news_pipeline.io.fs import Url
 from news_pipeline.config import Settings
 from tests.conftest import SAMPLE_RAW
-from tests.reliability_support import CLI, canonical, harness_api_url, subprocess_env
+from tests.system.reliability_support import CLI, canonical, harness_api_url, subprocess_env
 
 BUCKET = "news"
 HIVE = ds.partitioning(pa.schema([("ingest_date", pa.date32())]), flavor="hive")
