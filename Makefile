@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := 3.11
 
-.PHONY: all setup browser run test bench clean
+.PHONY: all setup browser run lint test bench clean
 
 all: run
 
@@ -31,7 +31,12 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "note: chromium not installed; the Data Docs browser test will be skipped"
 
-test: setup browser
+# Ruff's rules are listed in pyproject.toml ([tool.ruff]).
+lint: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+test: lint browser
 	$(UV) run --frozen pytest
 
 bench: setup

@@ -56,7 +56,9 @@ INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\
 URL = re.compile(r"https?://[^\s<>\"'()\[\]{}|\\^`]+")
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 ANCHOR = re.compile(r"<a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]*)[\"'][^<>]*>([^<]*)</a\s*>", re.I | re.S)
-BLOCK_TAG = re.compile(r"<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|td|table|section|article|blockquote|header|footer)\b[^<>]*>", re.I)
+BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|td|table|section|article|blockquote|header|footer)\b[^<>]*>", re.I
+)
 ANY_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
 
 # --- line labels --------------------------------------------------------------------------
@@ -67,7 +69,9 @@ DETAIL_KEY = re.compile(r"[•·*-]?\s*(Vorfall|Ort|Quellen)\s*(?:\t|:|$)\s*(.*)
 SOURCE_LIST = re.compile(rf"(?:[•·*–-]?\s*(?:https?://)?(?:www\.)?{DOMAIN}/?\s*[,;]?\s*)+$", re.I)
 PUBLISHER = re.compile(r"Besuchen Sie uns (?:auf|unter)\s*:?\s*(.+)$", re.I)
 COPYRIGHT = re.compile(rf"(?:©|\(c\)|copyright)\s*(?:\d{{4}}\s*)?((?:https?://)?(?:www\.)?{DOMAIN})", re.I)
-RELATED = re.compile(r"(?:Mehr zum Thema|Lesen Sie auch|Lesen Sie mehr|Das könnte Sie auch interessieren)\s*[–—:-]?\s*(.+)$")
+RELATED = re.compile(
+    r"(?:Mehr zum Thema|Lesen Sie auch|Lesen Sie mehr|Das könnte Sie auch interessieren)\s*[–—:-]?\s*(.+)$"
+)
 BOILERPLATE = re.compile(
     r"schreibe(?:n sie)? einen kommentar|kommentar (?:schreiben|abschicken)|kommentar\s*\*$|name\s*\*$|e-mail\s*\*$"
     r"|website$|antworten abbrechen|ihre e-mail-adresse wird nicht|meinen namen, meine e-mail|erforderliche felder"
@@ -76,7 +80,9 @@ BOILERPLATE = re.compile(
     r"|werbung$|©|copyright",
     re.I,
 )
-CREDIT = re.compile(rf"\*\*\s*(?:https?://)?(?:www\.)?({DOMAIN})/?\s*\*\*|\[\s*(?:https?://)?(?:www\.)?({DOMAIN})/?\s*\]", re.I)
+CREDIT = re.compile(
+    rf"\*\*\s*(?:https?://)?(?:www\.)?({DOMAIN})/?\s*\*\*|\[\s*(?:https?://)?(?:www\.)?({DOMAIN})/?\s*\]", re.I
+)
 MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MD_BOLD = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
@@ -93,9 +99,13 @@ DATELINE = re.compile(
     r"(?:\s*\([^()]{1,20}\))?\s+[–—-]\s+(\S.*)$",
     re.S,
 )
-DATELINE_STOP = re.compile(r"(?:^|[\s/,])(?:Der|Die|Das|Ein|Eine|Es|Er|Sie|Wir|Doch|Aber|Und|Auch|Wie|Was|Wenn|Als|Mit|Nach|Bei|Für|Im|In|Auf|Von|Vor|Zu|Video|Foto|Update|Live)(?:$|[\s/,])")
+DATELINE_STOP = re.compile(
+    r"(?:^|[\s/,])(?:Der|Die|Das|Ein|Eine|Es|Er|Sie|Wir|Doch|Aber|Und|Auch|Wie|Was|Wenn|Als|Mit|Nach|Bei|Für"
+    r"|Im|In|Auf|Von|Vor|Zu|Video|Foto|Update|Live)(?:$|[\s/,])"
+)
 FUNCTION_WORDS = set(
-    "der die das den dem des ein eine einen einem einer eines und oder aber sowie in im an am auf aus bei beim mit nach "
+    "der die das den dem des ein eine einen einem einer eines und oder aber sowie in im an am auf aus bei beim "
+    "mit nach "
     "von vom zu zum zur für über unter vor durch gegen ohne um als wie dass weil wenn ob bis seit sich sein seine ihre "
     "mehr noch nicht auch so schon nur bereits etwa rund".split()
 )
@@ -230,8 +240,12 @@ def parse(text: str) -> dict:
     joined: list[tuple[str, bool]] = blocks[:1]
     for block, heading in blocks[1:]:
         prev, prev_heading = joined[-1]
-        if len(joined) > 1 and not prev_heading and not heading and not is_terminal(prev) and (
-            cut_mid_sentence(prev) or LOWER_START.match(block) or len(prev.split()) > 10
+        if (
+            len(joined) > 1
+            and not prev_heading
+            and not heading
+            and not is_terminal(prev)
+            and (cut_mid_sentence(prev) or LOWER_START.match(block) or len(prev.split()) > 10)
         ):
             joined[-1] = (prev + " " + block, False)
         else:
@@ -347,7 +361,9 @@ def process(raw_dir: Path, out_dir: Path) -> dict:
                 quarantine.append({"doc_id": doc_id, "source_path": source_path, "reasons": reasons,
                                    "raw_text": text, "encoding": encoding})  # fmt: skip
                 continue
-            content_hash = hashlib.sha256(" ".join(unicodedata.normalize("NFKC", body).lower().split()).encode()).hexdigest()
+            content_hash = hashlib.sha256(
+                " ".join(unicodedata.normalize("NFKC", body).lower().split()).encode()
+            ).hexdigest()
             duplicate_of = first_by_hash.setdefault(content_hash, doc_id)
             duplicate_of = None if duplicate_of == doc_id else duplicate_of
             tokens = TOKEN.findall(body.lower())

@@ -36,9 +36,12 @@ def differences(before: pl.DataFrame, after: pl.DataFrame, ignore: set[str]) -> 
     cols = [c for c in before.columns if c not in ignore]
     out = []
     for col in cols:
-        unequal = before.select(col).with_row_index().join(
-            after.select(col).with_row_index(), on="index", suffix="_after"
-        ).filter(pl.col(col).ne_missing(pl.col(f"{col}_after")))
+        unequal = (
+            before.select(col)
+            .with_row_index()
+            .join(after.select(col).with_row_index(), on="index", suffix="_after")
+            .filter(pl.col(col).ne_missing(pl.col(f"{col}_after")))
+        )
         if unequal.height:
             ids = before["doc_id"].gather(unequal["index"]).head(3).to_list()
             out.append(f"{col}: {unequal.height} rows differ, e.g. doc_id {ids}")

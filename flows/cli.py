@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import sys
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from news_pipeline.catalog import Catalog
+from news_pipeline.config import Settings
 from news_pipeline.io import fs
 from news_pipeline.io.landing import LandingZoneError, parse_date, select_partitions
-from news_pipeline.io.fs import Location, parse_location
-from news_pipeline.config import Settings
+from news_pipeline.locations import Location
 
 app = typer.Typer(
     name="news-pipeline",
@@ -32,16 +33,33 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 # str, not Path: a Path would turn s3://bucket/prefix into s3:/bucket/prefix
 RawDir = Annotated[
-    Optional[str], typer.Option("--raw-dir", help="Landing zone with YYYY-MM-DD folders: a folder or s3://bucket/prefix. [env: NEWS_PIPELINE_RAW_DIR; default: data/raw]", show_default=False)
-]  # fmt: skip
+    str | None,
+    typer.Option(
+        "--raw-dir",
+        help="Landing zone with YYYY-MM-DD folders: a folder or s3://bucket/prefix."
+        " [env: NEWS_PIPELINE_RAW_DIR; default: data/raw]",
+        show_default=False,
+    ),
+]
 DataDir = Annotated[
-    Optional[str], typer.Option("--data-dir", help="Where curated/, quarantine/, reports/ and state/ go: a folder or s3://bucket/prefix. [env: NEWS_PIPELINE_DATA_DIR; default: data]", show_default=False)
-]  # fmt: skip
+    str | None,
+    typer.Option(
+        "--data-dir",
+        help="Where curated/, quarantine/, reports/ and state/ go: a folder or s3://bucket/prefix."
+        " [env: NEWS_PIPELINE_DATA_DIR; default: data]",
+        show_default=False,
+    ),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
 Runner = Annotated[
-    Optional[str],
-    typer.Option("--dask", help="Run batch tasks on Dask: a scheduler address (tcp://host:8786) or 'local' for a temporary local cluster. [env: NEWS_PIPELINE_TASK_RUNNER=dask, NEWS_PIPELINE_DASK_ADDRESS]", show_default=False),
-]  # fmt: skip
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run batch tasks on Dask: a scheduler address (tcp://host:8786) or 'local' for a temporary local cluster."
+        " [env: NEWS_PIPELINE_TASK_RUNNER=dask, NEWS_PIPELINE_DASK_ADDRESS]",
+        show_default=False,
+    ),
+]
 Wait = Annotated[
     float, typer.Option("--wait", help="Seconds to wait when another run is writing to the same data folder.", min=0)
 ]
@@ -92,14 +110,21 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _print_summary(report: dict) -> None:
+def _print_summary(report: dict, path: Location) -> None:
     table = Table(title=f"run {report['run_id']}", title_justify="left")
     for col in ("ingest_date", "files", "curated", "quarantined", "duplicates", "near-dup", "published"):
         table.add_column(col, justify="right" if col not in ("ingest_date", "published") else "left")
     for p in report["partitions_detail"]:
         state = "unchanged" if p["skipped"] else ("yes" if p["published"] else "NO: " + "; ".join(p["failures"]))
-        table.add_row(p["ingest_date"], str(p["n_files"]), str(p["curated"]), str(p["quarantined"]),
-                      str(p["duplicates"]), str(p["near_duplicates"]), state)  # fmt: skip
+        table.add_row(
+            p["ingest_date"],
+            str(p["n_files"]),
+            str(p["curated"]),
+            str(p["quarantined"]),
+            str(p["duplicates"]),
+            str(p["near_duplicates"]),
+            state,
+        )
     out.print(table)
     if report["reasons"]:
         reasons = Table(title="quarantined by reason", title_justify="left")
@@ -112,7 +137,7 @@ def _print_summary(report: dict) -> None:
         f"{report['files']} files in {report['partitions']} partitions ({report['skipped']} unchanged): "
         f"{report['curated']} curated, {report['quarantined']} quarantined, {report['duplicates']} exact duplicates, "
         f"{report['near_duplicates']} near-duplicates in {report['seconds']:.1f} s. "
-        f"Report: {parse_location(report['data_dir']) / 'reports' / (report['run_id'] + '.json')}",
+        f"Report: {path}",
         highlight=False,
     )
 
@@ -120,15 +145,21 @@ def _print_summary(report: dict) -> None:
 def _run_flow(settings: Settings, verbose: bool, **params) -> None:
     configure_runtime(verbose)
     from flows.articles import DataQualityGateError, process_articles
-
     from news_pipeline import progress
-    from news_pipeline.pipeline import new_run_id
-    from news_pipeline.reporting.run_report import reports_dir
-    from news_pipeline.io.storage import RunLockBusy
+    from news_pipeline.io.publish import RunLockBusy
+    from news_pipeline.runner import new_run_id
 
     run_id = new_run_id()
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)  # fmt: skip
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
     task = bar.add_task("starting Prefect (a few seconds)…", total=None)
 
     def on_progress(done: int, total: int, label: str) -> None:
@@ -137,20 +168,26 @@ def _run_flow(settings: Settings, verbose: bool, **params) -> None:
     progress.subscribe(on_progress)
     try:
         with bar, _shared_api_server(settings):
-            process_articles(raw_dir=str(settings.raw_dir), data_dir=str(settings.data_dir), run_id=run_id,
-                             task_runner=settings.task_runner, dask_address=settings.dask_address, **params)  # fmt: skip
+            process_articles(
+                raw_dir=str(settings.raw_dir),
+                data_dir=str(settings.data_dir),
+                run_id=run_id,
+                task_runner=settings.task_runner,
+                dask_address=settings.dask_address,
+                **params,
+            )
     except DataQualityGateError as exc:
-        _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
+        _print_report_if_any(Catalog.of(settings).report(run_id))
         _fail(str(exc), code=1)
     except (LandingZoneError, RunLockBusy) as exc:
         _fail(str(exc), code=2 if isinstance(exc, LandingZoneError) else 1)
-    except Exception as exc:  # noqa: BLE001 - one readable line, the traceback only with --verbose
+    except Exception as exc:
         if verbose:
             raise
         _fail(f"run failed: {type(exc).__name__}: {exc} (rerun with --verbose for details)", code=1)
     finally:
         progress.unsubscribe(on_progress)
-    _print_report_if_any(reports_dir(settings) / f"{run_id}.json")
+    _print_report_if_any(Catalog.of(settings).report(run_id))
 
 
 @contextlib.contextmanager
@@ -181,14 +218,16 @@ def _print_report_if_any(path: Location) -> None:
         text = fs.read_text(path)
     except OSError:  # no report: the run failed before writing one
         return
-    _print_summary(json.loads(text))
+    _print_summary(json.loads(text), path)
 
 
 @app.command()
 def run(
     raw_dir: RawDir = None,
     data_dir: DataDir = None,
-    date: Annotated[Optional[list[str]], typer.Option("--date", help="Only this date folder (YYYY-MM-DD); repeatable.")] = None,
+    date: Annotated[
+        list[str] | None, typer.Option("--date", help="Only this date folder (YYYY-MM-DD); repeatable.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Reprocess the chosen folders even if unchanged.")] = False,
     wait: Wait = 0,
     dask: Runner = None,
@@ -207,7 +246,9 @@ def run(
 @app.command()
 def backfill(
     start: Annotated[str, typer.Option("--start", help="First date of the range (YYYY-MM-DD).", show_default=False)],
-    end: Annotated[str, typer.Option("--end", help="Last date of the range, inclusive (YYYY-MM-DD).", show_default=False)],
+    end: Annotated[
+        str, typer.Option("--end", help="Last date of the range, inclusive (YYYY-MM-DD).", show_default=False)
+    ],
     raw_dir: RawDir = None,
     data_dir: DataDir = None,
     wait: Wait = 0,
@@ -227,8 +268,24 @@ def backfill(
 
 @app.command()
 def serve(
-    cron: Annotated[str, typer.Option("--cron", envvar="NEWS_PIPELINE_CRON", show_envvar=False, help="When the daily run starts. [env: NEWS_PIPELINE_CRON]")] = "15 0 * * *",
-    timezone: Annotated[Optional[str], typer.Option("--timezone", help="Time zone of the schedule and of its logical date. [env: NEWS_PIPELINE_TIMEZONE; default: Europe/Vienna]", show_default=False)] = None,
+    cron: Annotated[
+        str,
+        typer.Option(
+            "--cron",
+            envvar="NEWS_PIPELINE_CRON",
+            show_envvar=False,
+            help="When the daily run starts. [env: NEWS_PIPELINE_CRON]",
+        ),
+    ] = "15 0 * * *",
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="Time zone of the schedule and of its logical date."
+            " [env: NEWS_PIPELINE_TIMEZONE; default: Europe/Vienna]",
+            show_default=False,
+        ),
+    ] = None,
     raw_dir: RawDir = None,
     data_dir: DataDir = None,
     verbose: Verbose = False,
@@ -254,8 +311,10 @@ def serve(
     if not get_current_settings().api.url:
         # Prefect would start a temporary server, and a temporary server runs no scheduler service:
         # the deployments would be registered but the cron would never create a run.
-        _fail("serve needs a Prefect server: start one (prefect server start --host 127.0.0.1) and set "
-              "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api); a temporary server never runs the schedule")  # fmt: skip
+        _fail(
+            "serve needs a Prefect server: start one (prefect server start --host 127.0.0.1) and set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api); a temporary server never runs the schedule"
+        )
     # The runs served here build their own Settings from the environment they inherit: give them the
     # schedule's time zone, or their logical date would be taken in the default zone, not in --timezone's.
     os.environ["NEWS_PIPELINE_TIMEZONE"] = settings.timezone
@@ -263,7 +322,8 @@ def serve(
 
     params = {"raw_dir": str(settings.raw_dir), "data_dir": str(settings.data_dir)}
     daily = process_articles.to_deployment(name="daily", schedules=[schedule], parameters=params | {"scheduled": True})
-    # no schedule: trigger it with start/end, e.g. `prefect deployment run news-pipeline/backfill -p start=... -p end=...`
+    # no schedule: trigger it with start/end, e.g. `prefect deployment run news-pipeline/backfill -p start=... -p
+    # end=...`
     on_demand = process_articles.to_deployment(name="backfill", parameters=params | {"force": True})
     serve_deployments(daily, on_demand)
 

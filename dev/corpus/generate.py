@@ -37,52 +37,168 @@ SAMPLE_TRUTH = Path(__file__).resolve().parent / "sample_truth.jsonl"
 # ---------------------------------------------------------------------------------------
 
 CREDIT_DOMAINS = [
-    "vienna.at", "n-tv.de", "berliner-zeitung.de", "krone.at", "kurier.at", "derstandard.at",
-    "diepresse.com", "orf.at", "heute.at", "oe24.at", "kleinezeitung.at", "sn.at", "tt.com",
-    "nachrichten.at", "noen.at", "vol.at", "puls24.at", "profil.at", "falter.at", "nzz.ch",
-    "tagesanzeiger.ch", "blick.ch", "srf.ch", "20min.ch", "watson.ch", "luzernerzeitung.ch",
-    "spiegel.de", "zeit.de", "faz.net", "sueddeutsche.de", "welt.de", "tagesschau.de",
-    "bild.de", "focus.de", "stern.de", "handelsblatt.com", "merkur.de", "t-online.de",
-    "tagesspiegel.de", "rnd.de", "mdr.de", "br.de", "zdf.de", "deutschlandfunk.de", "apa.at",
+    "vienna.at",
+    "n-tv.de",
+    "berliner-zeitung.de",
+    "krone.at",
+    "kurier.at",
+    "derstandard.at",
+    "diepresse.com",
+    "orf.at",
+    "heute.at",
+    "oe24.at",
+    "kleinezeitung.at",
+    "sn.at",
+    "tt.com",
+    "nachrichten.at",
+    "noen.at",
+    "vol.at",
+    "puls24.at",
+    "profil.at",
+    "falter.at",
+    "nzz.ch",
+    "tagesanzeiger.ch",
+    "blick.ch",
+    "srf.ch",
+    "20min.ch",
+    "watson.ch",
+    "luzernerzeitung.ch",
+    "spiegel.de",
+    "zeit.de",
+    "faz.net",
+    "sueddeutsche.de",
+    "welt.de",
+    "tagesschau.de",
+    "bild.de",
+    "focus.de",
+    "stern.de",
+    "handelsblatt.com",
+    "merkur.de",
+    "t-online.de",
+    "tagesspiegel.de",
+    "rnd.de",
+    "mdr.de",
+    "br.de",
+    "zdf.de",
+    "deutschlandfunk.de",
+    "apa.at",
 ]
 
 # Publishers never double as inline credits, so "publisher excluded from cited_sources"
 # only matters when the Quellen list names the publisher's own site.
 PUBLISHERS = [
-    "die-nachrichten.at", "nachrichten-heute.at", "wien-aktuell.at", "alpenecho.at",
-    "tagesblick.de", "zeitgeschehen24.de", "helvetia-news.ch", "news-kompakt.de",
-    "steiermark-heute.at", "donau-bote.at", "rundschau-online24.de", "der-ueberblick.ch",
+    "die-nachrichten.at",
+    "nachrichten-heute.at",
+    "wien-aktuell.at",
+    "alpenecho.at",
+    "tagesblick.de",
+    "zeitgeschehen24.de",
+    "helvetia-news.ch",
+    "news-kompakt.de",
+    "steiermark-heute.at",
+    "donau-bote.at",
+    "rundschau-online24.de",
+    "der-ueberblick.ch",
 ]
 
 # Truth-side credit phrasings; "{c}" becomes the credited domain.
 CREDIT_PATTERNS = [
-    ", wie {c} berichtet.", ", wie {c} berichtet.", ", wie {c} meldet.",
-    ", berichtet {c}.", ", so {c}.", " (Quelle: {c}).",
+    ", wie {c} berichtet.",
+    ", wie {c} berichtet.",
+    ", wie {c} meldet.",
+    ", berichtet {c}.",
+    ", so {c}.",
+    " (Quelle: {c}).",
 ]
 
 COUNTRY = {
     **dict.fromkeys(
-        ["Wien", "Graz", "Linz", "Salzburg", "Innsbruck", "Klagenfurt", "St. Pölten", "Eisenstadt",
-         "Bregenz", "Villach", "Wels", "Dornbirn", "Leoben", "Wiener Neustadt", "Klosterneuburg",
-         "Traiskirchen", "Spielfeld", "Kitzbühel", "Alpbach", "Lustenau", "Saalfelden"],
-        "Österreich"),
+        [
+            "Wien",
+            "Graz",
+            "Linz",
+            "Salzburg",
+            "Innsbruck",
+            "Klagenfurt",
+            "St. Pölten",
+            "Eisenstadt",
+            "Bregenz",
+            "Villach",
+            "Wels",
+            "Dornbirn",
+            "Leoben",
+            "Wiener Neustadt",
+            "Klosterneuburg",
+            "Traiskirchen",
+            "Spielfeld",
+            "Kitzbühel",
+            "Alpbach",
+            "Lustenau",
+            "Saalfelden",
+        ],
+        "Österreich",
+    ),
     **dict.fromkeys(
-        ["Berlin", "München", "Frankfurt", "Hamburg", "Köln", "Düsseldorf", "Stuttgart", "Leipzig",
-         "Dresden", "Hannover", "Bremen", "Bonn", "Trier", "Wiesbaden", "Mainz", "Kiel"],
-        "Deutschland"),
+        [
+            "Berlin",
+            "München",
+            "Frankfurt",
+            "Hamburg",
+            "Köln",
+            "Düsseldorf",
+            "Stuttgart",
+            "Leipzig",
+            "Dresden",
+            "Hannover",
+            "Bremen",
+            "Bonn",
+            "Trier",
+            "Wiesbaden",
+            "Mainz",
+            "Kiel",
+        ],
+        "Deutschland",
+    ),
     **dict.fromkeys(["Zürich", "Bern", "Genf", "Basel", "Bellinzona"], "Schweiz"),
-    "Moskau": "Russland", "Washington": "USA", "New York": "USA", "Los Angeles": "USA",
-    "Paris": "Frankreich", "London": "Großbritannien", "Rom": "Italien", "Brüssel": "Belgien",
-    "Kiew": "Ukraine", "Peking": "China", "Istanbul": "Türkei", "Ankara": "Türkei",
-    "Athen": "Griechenland", "Madrid": "Spanien", "Barcelona": "Spanien", "Damaskus": "Syrien",
-    "Kairo": "Ägypten", "Jerusalem": "Israel", "Tel Aviv": "Israel", "Budapest": "Ungarn",
-    "Prag": "Tschechien", "Warschau": "Polen", "Belgrad": "Serbien", "Beirut": "Libanon",
-    "Seoul": "Südkorea", "Sydney": "Australien", "Stockholm": "Schweden", "Luxemburg": "Luxemburg",
+    "Moskau": "Russland",
+    "Washington": "USA",
+    "New York": "USA",
+    "Los Angeles": "USA",
+    "Paris": "Frankreich",
+    "London": "Großbritannien",
+    "Rom": "Italien",
+    "Brüssel": "Belgien",
+    "Kiew": "Ukraine",
+    "Peking": "China",
+    "Istanbul": "Türkei",
+    "Ankara": "Türkei",
+    "Athen": "Griechenland",
+    "Madrid": "Spanien",
+    "Barcelona": "Spanien",
+    "Damaskus": "Syrien",
+    "Kairo": "Ägypten",
+    "Jerusalem": "Israel",
+    "Tel Aviv": "Israel",
+    "Budapest": "Ungarn",
+    "Prag": "Tschechien",
+    "Warschau": "Polen",
+    "Belgrad": "Serbien",
+    "Beirut": "Libanon",
+    "Seoul": "Südkorea",
+    "Sydney": "Australien",
+    "Stockholm": "Schweden",
+    "Luxemburg": "Luxemburg",
 }
 
 FALLBACK_PLACES = [
-    "Wien, Österreich", "Graz, Österreich", "Linz, Österreich", "Salzburg, Österreich",
-    "Innsbruck, Österreich", "Berlin, Deutschland", "München, Deutschland", "Zürich, Schweiz",
+    "Wien, Österreich",
+    "Graz, Österreich",
+    "Linz, Österreich",
+    "Salzburg, Österreich",
+    "Innsbruck, Österreich",
+    "Berlin, Deutschland",
+    "München, Deutschland",
+    "Zürich, Schweiz",
 ]
 
 VORFALL = {
@@ -102,8 +218,7 @@ BOILERPLATE = [
     "Artikel teilen",
     "Jetzt unseren Newsletter abonnieren und keine Nachricht mehr verpassen!",
     "Newsletter abonnieren",
-    "Diese Website verwendet Cookies. Mit der weiteren Nutzung stimmen Sie unserer "
-    "Datenschutzerklärung zu.",
+    "Diese Website verwendet Cookies. Mit der weiteren Nutzung stimmen Sie unserer Datenschutzerklärung zu.",
     "Alle Cookies akzeptieren",
     "Folgen Sie uns auf Facebook, Instagram und X.",
     "Hat Ihnen dieser Artikel gefallen? Teilen Sie ihn mit Ihren Freunden!",
@@ -120,32 +235,51 @@ COMMENT_FORM = [
     "Name *",
     "E-Mail *",
     "Website",
-    "Meinen Namen, meine E-Mail-Adresse und meine Website in diesem Browser für die nächste "
-    "Kommentierung speichern.",
+    "Meinen Namen, meine E-Mail-Adresse und meine Website in diesem Browser für die nächste Kommentierung speichern.",
     "Kommentar abschicken",
 ]
 
 AD_LINES = ["Anzeige", "Werbung", "- Anzeige -"]
 
-RUBRIKEN = ["Politik › Inland", "Politik › International", "Wirtschaft", "Panorama", "Sport",
-            "Kultur", "Wissenschaft", "Web › Netzpolitik", "Chronik › Wien"]
+RUBRIKEN = [
+    "Politik › Inland",
+    "Politik › International",
+    "Wirtschaft",
+    "Panorama",
+    "Sport",
+    "Kultur",
+    "Wissenschaft",
+    "Web › Netzpolitik",
+    "Chronik › Wien",
+]
 
 #: Substrings that must never reach a curated title or body (used by score.py too).
 LEAK_PHRASES = [
-    "Besuchen Sie uns auf", "Mehr zum Thema", "Lesen Sie auch:", "Schreibe einen Kommentar",
-    "Ihre E-Mail-Adresse wird nicht veröffentlicht", "Kommentar abschicken",
-    "Antworten abbrechen", "Newsletter abonnieren", "Diese Website verwendet Cookies",
-    "Alle Cookies akzeptieren", "Teilen: Facebook", "Folgen Sie uns auf",
-    "Hat Ihnen dieser Artikel gefallen", "Alle Rechte vorbehalten", "Startseite ›",
-    "Zuletzt aktualisiert:", "Lesezeit:", "Foto: APA/dpa", "Foto: Symbolbild",
+    "Besuchen Sie uns auf",
+    "Mehr zum Thema",
+    "Lesen Sie auch:",
+    "Schreibe einen Kommentar",
+    "Ihre E-Mail-Adresse wird nicht veröffentlicht",
+    "Kommentar abschicken",
+    "Antworten abbrechen",
+    "Newsletter abonnieren",
+    "Diese Website verwendet Cookies",
+    "Alle Cookies akzeptieren",
+    "Teilen: Facebook",
+    "Folgen Sie uns auf",
+    "Hat Ihnen dieser Artikel gefallen",
+    "Alle Rechte vorbehalten",
+    "Startseite ›",
+    "Zuletzt aktualisiert:",
+    "Lesezeit:",
+    "Foto: APA/dpa",
+    "Foto: Symbolbild",
     "Meinen Namen, meine E-Mail-Adresse",
 ]
 #: Whole paragraphs that are boilerplate although the words also occur in real text.
-LEAK_LINES = ["Artikel teilen", "Drucken", "Website", "Name *", "E-Mail *", "Kommentar *",
-              *AD_LINES]
+LEAK_LINES = ["Artikel teilen", "Drucken", "Website", "Name *", "E-Mail *", "Kommentar *", *AD_LINES]
 #: Details-block remnants (regexes, compiled with re.MULTILINE).
-DETAILS_PATTERNS = [r"Details\t", r"Vorfall\t", r"Quellen\t", r"^\W*(?:Vorfall|Ort|Quellen):",
-                    r"list-style-type"]
+DETAILS_PATTERNS = [r"Details\t", r"Vorfall\t", r"Quellen\t", r"^\W*(?:Vorfall|Ort|Quellen):", r"list-style-type"]
 
 GENERIC_SENTENCES = [
     "Die Ermittlungen dauern an.",
@@ -162,36 +296,122 @@ GENERIC_SENTENCES = [
 
 # Near-duplicate word swaps (both directions are used).
 SWAPS = [
-    ("sagte", "erklärte"), ("Montag", "Dienstag"), ("Mittwoch", "Donnerstag"),
-    ("Freitag", "Samstag"), ("bereits", "schon"), ("rund", "etwa"), ("mehr", "weniger"),
-    ("erstmals", "zum ersten Mal"), ("allerdings", "jedoch"), ("Prozent", "Prozentpunkte"),
-    ("neue", "aktuelle"), ("große", "bedeutende"), ("heuer", "dieses Jahr"),
+    ("sagte", "erklärte"),
+    ("Montag", "Dienstag"),
+    ("Mittwoch", "Donnerstag"),
+    ("Freitag", "Samstag"),
+    ("bereits", "schon"),
+    ("rund", "etwa"),
+    ("mehr", "weniger"),
+    ("erstmals", "zum ersten Mal"),
+    ("allerdings", "jedoch"),
+    ("Prozent", "Prozentpunkte"),
+    ("neue", "aktuelle"),
+    ("große", "bedeutende"),
+    ("heuer", "dieses Jahr"),
 ]
 
-HEADING_TEMPLATES = ["{n} im Fokus", "Streit um {n}", "{n} und {m}", "Blick auf {n}",
-                     "Neue Details zu {n}", "Die Rolle von {n}", "Fragen rund um {n}",
-                     "Hintergrund: {n}", "Was über {n} bekannt ist", "Reaktionen auf {n}"]
-GENERIC_HEADINGS = ["Hintergrund", "Erste Reaktionen", "Wie es weitergeht", "Die Vorgeschichte",
-                    "Kritik und Zustimmung", "Ausblick", "Offene Fragen", "Zahlen und Fakten",
-                    "Die nächsten Schritte"]
+HEADING_TEMPLATES = [
+    "{n} im Fokus",
+    "Streit um {n}",
+    "{n} und {m}",
+    "Blick auf {n}",
+    "Neue Details zu {n}",
+    "Die Rolle von {n}",
+    "Fragen rund um {n}",
+    "Hintergrund: {n}",
+    "Was über {n} bekannt ist",
+    "Reaktionen auf {n}",
+]
+GENERIC_HEADINGS = [
+    "Hintergrund",
+    "Erste Reaktionen",
+    "Wie es weitergeht",
+    "Die Vorgeschichte",
+    "Kritik und Zustimmung",
+    "Ausblick",
+    "Offene Fragen",
+    "Zahlen und Fakten",
+    "Die nächsten Schritte",
+]
 
 # ---------------------------------------------------------------------------------------
 # German text helpers
 # ---------------------------------------------------------------------------------------
 
 _ABBREV = {
-    "z", "b", "dr", "prof", "st", "nr", "mio", "mrd", "bzw", "ca", "etc", "vgl", "usw", "mag",
-    "ing", "dipl", "abs", "bd", "jh", "jhd", "mr", "mrs", "ms", "hr", "fr", "str", "inkl",
-    "exkl", "evtl", "ggf", "sog", "univ", "co", "inc", "ltd", "corp", "bzgl", "tel", "jan",
-    "feb", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dez", "abg", "bspw", "insb",
-    "ehem", "geb", "gegr", "mind", "rd", "vs", "sr", "jr", "dkfm", "hl", "lt", "max", "min",
+    "z",
+    "b",
+    "dr",
+    "prof",
+    "st",
+    "nr",
+    "mio",
+    "mrd",
+    "bzw",
+    "ca",
+    "etc",
+    "vgl",
+    "usw",
+    "mag",
+    "ing",
+    "dipl",
+    "abs",
+    "bd",
+    "jh",
+    "jhd",
+    "mr",
+    "mrs",
+    "ms",
+    "hr",
+    "fr",
+    "str",
+    "inkl",
+    "exkl",
+    "evtl",
+    "ggf",
+    "sog",
+    "univ",
+    "co",
+    "inc",
+    "ltd",
+    "corp",
+    "bzgl",
+    "tel",
+    "jan",
+    "feb",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "okt",
+    "nov",
+    "dez",
+    "abg",
+    "bspw",
+    "insb",
+    "ehem",
+    "geb",
+    "gegr",
+    "mind",
+    "rd",
+    "vs",
+    "sr",
+    "jr",
+    "dkfm",
+    "hl",
+    "lt",
+    "max",
+    "min",
 }
 _SENT_END = re.compile(r"([.!?])([\"“”«»]?)(\s+)(?=[\"„“»«(]?[A-ZÄÖÜ])")
 
 
 def _is_abbrev(token: str) -> bool:
     """True when a dot-final token is an abbreviation, an initial or a number."""
-    core = token.lstrip("(\"„“»«[").rstrip(".")
+    core = token.lstrip('("„“»«[').rstrip(".")
     if not core:
         return False
     if core.isdigit() or (len(core) == 1 and core.isalpha()) or "." in core:
@@ -204,10 +424,10 @@ def split_sentences(text: str) -> list[str]:
     out, start = [], 0
     for m in _SENT_END.finditer(text):
         if m.group(1) == "." and not m.group(2):
-            before = text[start:m.start(1)].split()
+            before = text[start : m.start(1)].split()
             if not before or _is_abbrev(before[-1] + "."):
                 continue
-        out.append(text[start:m.end(2)].strip())
+        out.append(text[start : m.end(2)].strip())
         start = m.end()
     tail = text[start:].strip()
     if tail:
@@ -218,13 +438,41 @@ def split_sentences(text: str) -> list[str]:
 _CONN = r"(?:de|da|am|an|im|upon|on|la|le|del|di|al|el|ob|bei|vor)"
 _PWORD = r"(?:St\.|[A-ZÄÖÜ][\w'’-]*)"
 _PLACE = rf"{_PWORD}(?:(?:\s|/|\s/\s){_PWORD}|\s{_CONN}(?=\s)){{0,3}}(?:\s\([^()]{{2,30}}\))?"
-_DATELINE = re.compile(
-    rf"(?:^|(?<=[.!?\"“”»«)])\s)(?P<place>{_PLACE})(?:\s*–\s*|\s+-\s+)")
+_DATELINE = re.compile(rf"(?:^|(?<=[.!?\"“”»«)])\s)(?P<place>{_PLACE})(?:\s*–\s*|\s+-\s+)")
 _NOT_PLACES = {
-    "Die", "Der", "Das", "Ein", "Eine", "Allein", "Reportage", "Auch", "Doch", "Aber", "Und",
-    "Januar", "Jänner", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-    "Oktober", "November", "Dezember", "Montag", "Dienstag", "Mittwoch", "Donnerstag",
-    "Freitag", "Samstag", "Sonntag", "STANDARD", "Standard",
+    "Die",
+    "Der",
+    "Das",
+    "Ein",
+    "Eine",
+    "Allein",
+    "Reportage",
+    "Auch",
+    "Doch",
+    "Aber",
+    "Und",
+    "Januar",
+    "Jänner",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+    "Montag",
+    "Dienstag",
+    "Mittwoch",
+    "Donnerstag",
+    "Freitag",
+    "Samstag",
+    "Sonntag",
+    "STANDARD",
+    "Standard",
 }
 
 
@@ -246,15 +494,15 @@ def parse_gnad_text(text: str) -> tuple[str | None, str | None, str]:
         place = m.group("place").strip()
         if place.split()[0].split("/")[0] in _NOT_PLACES:
             continue
-        teaser = text[:m.start()].strip()
+        teaser = text[: m.start()].strip()
         # "am 6. Oktober – ..." is a date inside the teaser, not a sentence end + dateline
         if teaser and re.search(r"(?:^|\s)\S*\d\.$", teaser):
             continue
-        return (teaser or None), place, text[m.end():].strip()
+        return (teaser or None), place, text[m.end() :].strip()
     sents = split_sentences(text)
     if len(sents) < 2:
         return None, None, text
-    return sents[0], None, text[len(sents[0]):].strip()
+    return sents[0], None, text[len(sents[0]) :].strip()
 
 
 @lru_cache(maxsize=4)
@@ -275,8 +523,7 @@ def load_sources(csv_path: str) -> tuple[Source, ...]:
 
 def find_source_csv(path: Path | str | None = None) -> Path:
     """The 10kGNAD test.csv: the given path, /work/shared/..., or ../shared/... next to the repo."""
-    candidates = [Path(path)] if path else [DEFAULT_CSV,
-                                              REPO.parent / "shared/corpora/10kGNAD/test.csv"]
+    candidates = [Path(path)] if path else [DEFAULT_CSV, REPO.parent / "shared/corpora/10kGNAD/test.csv"]
     for c in candidates:
         if c.is_file():
             return c
@@ -284,21 +531,84 @@ def find_source_csv(path: Path | str | None = None) -> Path:
 
 
 _TITLE_STOP_END = {
-    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "und",
-    "oder", "mit", "von", "vom", "in", "im", "zu", "zum", "zur", "für", "auf", "an", "am", "bei",
-    "nach", "aus", "über", "vor", "als", "wie", "sich", "so", "es", "er", "sie", "nicht", "auch",
-    "noch", "dass", "ob", "wenn", "weil", "um", "gegen", "seine", "ihre", "sein", "ihr", "bis",
-    "durch", "unter",
+    "der",
+    "die",
+    "das",
+    "den",
+    "dem",
+    "des",
+    "ein",
+    "eine",
+    "einen",
+    "einem",
+    "einer",
+    "und",
+    "oder",
+    "mit",
+    "von",
+    "vom",
+    "in",
+    "im",
+    "zu",
+    "zum",
+    "zur",
+    "für",
+    "auf",
+    "an",
+    "am",
+    "bei",
+    "nach",
+    "aus",
+    "über",
+    "vor",
+    "als",
+    "wie",
+    "sich",
+    "so",
+    "es",
+    "er",
+    "sie",
+    "nicht",
+    "auch",
+    "noch",
+    "dass",
+    "ob",
+    "wenn",
+    "weil",
+    "um",
+    "gegen",
+    "seine",
+    "ihre",
+    "sein",
+    "ihr",
+    "bis",
+    "durch",
+    "unter",
 }
-_SUBORDINATE = {"wenn", "als", "weil", "obwohl", "nachdem", "während", "da", "dass", "ob", "wie",
-                "was", "wo", "um", "indem", "sodass", "damit"}
+_SUBORDINATE = {
+    "wenn",
+    "als",
+    "weil",
+    "obwohl",
+    "nachdem",
+    "während",
+    "da",
+    "dass",
+    "ob",
+    "wie",
+    "was",
+    "wo",
+    "um",
+    "indem",
+    "sodass",
+    "damit",
+}
 
 
 def _clip_words(words: list[str], n: int) -> str:
     """First n words, without a dangling article/preposition or trailing punctuation."""
     words = words[:n]
-    while len(words) > 2 and (words[-1].lower().strip(",;:–-\"„“") in _TITLE_STOP_END
-                              or words[-1] in ("–", "-")):
+    while len(words) > 2 and (words[-1].lower().strip(',;:–-"„“') in _TITLE_STOP_END or words[-1] in ("–", "-")):
         words.pop()
     out = " ".join(words).rstrip(" ,;:–-.")
     for a, b in (('"', '"'), ("„", "“")):
@@ -311,7 +621,7 @@ def _to_noun(words: list[str], n: int) -> str:
     """First n words cut back so the headline ends on a noun, not mid-phrase."""
     words = words[:n]
     for k in range(len(words), 3, -1):
-        w = words[k - 1].strip(",;:\"„“()")
+        w = words[k - 1].strip(',;:"„“()')
         if re.fullmatch(r"[A-ZÄÖÜ][\wäöüß-]+", w) and k > 1:
             return _clip_words(words[:k], k)
     return _clip_words(words, n)
@@ -335,24 +645,33 @@ def make_title(text: str, place: str | None, rng: Random, avoid: str | None = No
             clause = base if n <= 12 else f"{left}: {_to_noun(right.split(), 9)}"
     if clause is None and ", " in base:
         left, right = base.split(", ", 1)
-        if 4 <= len(left.split()) <= 12 and left.split()[0].lower() not in _SUBORDINATE and \
-                right.split()[0].lower() not in _SUBORDINATE:
+        if (
+            4 <= len(left.split()) <= 12
+            and left.split()[0].lower() not in _SUBORDINATE
+            and right.split()[0].lower() not in _SUBORDINATE
+        ):
             clause = left
     if clause is None:
         clause = base if n <= 12 else _to_noun(base.split(), rng.randint(7, 10))
     for a, b in (('"', '"'), ("„", "“")):  # a cut must not leave a quote open
         if (clause.count(a) + (clause.count(b) if a != b else 0)) % 2:
             clause = clause.replace(a, "").replace(b, "")
-    nouns = [w.strip(",.;:\"„“()") for w in base.split()[1:]
-             if re.fullmatch(r"[A-ZÄÖÜ][\wäöüß-]{3,}[,.;:]?", w)
-             and w.strip(",.;:") not in _NOT_PLACES]
-    key = place.split("/")[0].split(" (")[0] if place and rng.random() < 0.6 else \
-        (rng.choice(nouns) if nouns else None)
+    nouns = [
+        w.strip(',.;:"„“()')
+        for w in base.split()[1:]
+        if re.fullmatch(r"[A-ZÄÖÜ][\wäöüß-]{3,}[,.;:]?", w) and w.strip(",.;:") not in _NOT_PLACES
+    ]
+    key = place.split("/")[0].split(" (")[0] if place and rng.random() < 0.6 else (rng.choice(nouns) if nouns else None)
     whole = clause == base and len(sents) == 1
     if whole and not key:
         key = place.split("/")[0].split(" (")[0] if place else "Aktuell"
-    if key and ":" not in clause and key not in clause.split()[:2] and \
-            (whole or rng.random() < 0.2) and len(clause.split()) <= 10:
+    if (
+        key
+        and ":" not in clause
+        and key not in clause.split()[:2]
+        and (whole or rng.random() < 0.2)
+        and len(clause.split()) <= 10
+    ):
         clause = f"{key}: {clause}"
     elif whole and ": " in clause:
         clause = clause.split(": ", 1)[1]
@@ -373,9 +692,8 @@ def _subheading(paragraph: str, rng: Random) -> str:
     nouns = []
     for s in split_sentences(paragraph):
         for w in s.split()[1:]:
-            w = w.strip(",.;:!?\"„“()")
-            if re.fullmatch(r"[A-ZÄÖÜ][a-zäöüß]{4,}(?:-[A-ZÄÖÜ][a-zäöüß]+)?", w) and \
-                    w not in _NOT_PLACES:
+            w = w.strip(',.;:!?"„“()')
+            if re.fullmatch(r"[A-ZÄÖÜ][a-zäöüß]{4,}(?:-[A-ZÄÖÜ][a-zäöüß]+)?", w) and w not in _NOT_PLACES:
                 nouns.append(w)
     nouns = list(dict.fromkeys(nouns))
     if not nouns or rng.random() < 0.15:
@@ -383,7 +701,7 @@ def _subheading(paragraph: str, rng: Random) -> str:
     tpl = rng.choice(HEADING_TEMPLATES)
     if "{m}" in tpl and len(nouns) < 2:
         tpl = "{n} im Fokus"
-    n, m = (rng.sample(nouns, 2) if len(nouns) >= 2 else (nouns[0], nouns[0]))
+    n, m = rng.sample(nouns, 2) if len(nouns) >= 2 else (nouns[0], nouns[0])
     return tpl.format(n=n, m=m)
 
 
@@ -392,7 +710,7 @@ def _paragraphs(sents: list[str], rng: Random) -> list[list[str]]:
     out, i = [], 0
     while i < len(sents):
         k = rng.randint(2, 5)
-        out.append(sents[i:i + k])
+        out.append(sents[i : i + k])
         i += k
     if len(out) > 1 and len(out[-1]) == 1:
         out[-2].extend(out.pop())
@@ -443,7 +761,8 @@ class Content:
 
 _PROTECT = re.compile(
     r"<[^>]*>|\]\([^)]*\)|https?://\S+|www\.\S+|\x01\d+\x02|&#?\w+;|"
-    r"\b[\w-]+\.(?:at|de|ch|com|net|org|eu)\b")
+    r"\b[\w-]+\.(?:at|de|ch|com|net|org|eu)\b"
+)
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
 _SOFT = "\u00ad"
 _ZW = ["\u200b", "\u200c", "\u200d", "\ufeff"]
@@ -454,7 +773,7 @@ def _segments(text: str):
     pos = 0
     for m in _PROTECT.finditer(text):
         if m.start() > pos:
-            yield False, text[pos:m.start()]
+            yield False, text[pos : m.start()]
         yield True, m.group(0)
         pos = m.end()
     if pos < len(text):
@@ -523,7 +842,7 @@ class _Builder:
         self.counters: dict[str, int] = {}
         # Truth records are spooled to disk so 100,000-file corpora stay small in memory;
         # the index keeps (source_path, offset, length, body digest) per record.
-        self._spool = tempfile.TemporaryFile()
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - open for the builder's lifetime, closed when the truth file is written
         self._index: list[tuple[str, int, int, bytes | None]] = []
         self._titles: dict[int, str] = {}
 
@@ -537,39 +856,44 @@ class _Builder:
             self.cycle += 1
         i = len(self.order) - 1
         if with_dateline is not None:
-            i = next((j for j in range(len(self.order) - 1, -1, -1)
-                      if (self.sources[self.order[j]].dateline is not None) == with_dateline), i)
+            i = next(
+                (
+                    j
+                    for j in range(len(self.order) - 1, -1, -1)
+                    if (self.sources[self.order[j]].dateline is not None) == with_dateline
+                ),
+                i,
+            )
         return self.sources[self.order.pop(i)], self.cycle > 1
 
     def _title_of(self, src: Source) -> str:
         """A stable headline per source, used for `Mehr zum Thema` teasers of other files."""
         if src.row not in self._titles:
-            self._titles[src.row] = make_title(src.teaser or src.sentences[0], src.dateline,
-                                               Random(src.row))
+            self._titles[src.row] = make_title(src.teaser or src.sentences[0], src.dateline, Random(src.row))
         return self._titles[src.row]
 
-    def new_content(self, src: Source, n_credits: int | None = None,
-                    n_subheadings: int | None = None) -> Content:
+    def new_content(self, src: Source, n_credits: int | None = None, n_subheadings: int | None = None) -> Content:
         rng = self.rng
         paras = _paragraphs(list(src.sentences), rng)
         k = n_credits if n_credits is not None else rng.choices([0, 1, 2, 3], [4, 3, 2, 1])[0]
-        slots = [(i, j) for i, p in enumerate(paras) for j, s in enumerate(p)
-                 if (i, j) != (0, 0) and s.endswith(".") and not s.endswith('."')
-                 and not _is_abbrev(s.split()[-1])]
+        slots = [
+            (i, j)
+            for i, p in enumerate(paras)
+            for j, s in enumerate(p)
+            if (i, j) != (0, 0) and s.endswith(".") and not s.endswith('."') and not _is_abbrev(s.split()[-1])
+        ]
         picks = sorted(rng.sample(slots, min(k, len(slots))))
         credits = rng.sample(CREDIT_DOMAINS, len(picks))
         for idx, (i, j) in enumerate(picks):
             pat = rng.choice(CREDIT_PATTERNS)
             paras[i][j] = paras[i][j][:-1] + pat.format(c=f"\x01{idx}\x02")
         blocks: list[tuple[str, str]] = [("p", " ".join(p)) for p in paras]
-        m = n_subheadings if n_subheadings is not None else \
-            rng.choices([0, 1, 2, 3], [5, 2.5, 1.5, 1])[0]
+        m = n_subheadings if n_subheadings is not None else rng.choices([0, 1, 2, 3], [5, 2.5, 1.5, 1])[0]
         m = min(m, len(paras) - 1)
         for pos in sorted(rng.sample(range(1, len(paras)), m), reverse=True):
             blocks.insert(pos, ("h", _subheading(" ".join(paras[pos]), rng)))
         title = make_title(src.teaser or src.sentences[0], src.dateline, rng, avoid=src.teaser)
-        return Content(f"gnad-{src.row:04d}", src.row, src.category, title, src.teaser,
-                       src.dateline, blocks, credits)
+        return Content(f"gnad-{src.row:04d}", src.row, src.category, title, src.teaser, src.dateline, blocks, credits)
 
     def near_edit(self, c: Content) -> tuple[Content, list[str]]:
         """The same story with small edits: a sentence dropped/added, words changed, reordering."""
@@ -590,8 +914,7 @@ class _Builder:
                     continue
                 i = rng.choice(cand)
                 sents = split_sentences(c.blocks[i][1])
-                free = [j for j, s in enumerate(sents) if "\x01" not in s
-                        and not (i == paras[0] and j == 0)]
+                free = [j for j, s in enumerate(sents) if "\x01" not in s and not (i == paras[0] and j == 0)]
                 if not free:
                     continue
                 del sents[rng.choice(free)]
@@ -604,14 +927,12 @@ class _Builder:
             else:
                 i = rng.choice(paras)
                 text = c.blocks[i][1]
-                pairs = [(a, b) for a, b in SWAPS + [(b, a) for a, b in SWAPS]
-                         if re.search(rf"\b{a}\b", text)]
+                pairs = [(a, b) for a, b in SWAPS + [(b, a) for a, b in SWAPS] if re.search(rf"\b{a}\b", text)]
                 if pairs:
                     a, b = rng.choice(pairs)
                     text = re.sub(rf"\b{a}\b", b, text, count=1)
                 elif re.search(r"(?<!\x01)\b\d+\b", text):  # never a credit marker's index
-                    text = re.sub(r"(?<!\x01)\b(\d+)\b", lambda m: str(int(m.group(1)) + 1),
-                                  text, count=1)
+                    text = re.sub(r"(?<!\x01)\b(\d+)\b", lambda m: str(int(m.group(1)) + 1), text, count=1)
                 else:
                     words = text.split(" ")
                     words.insert(rng.randint(2, max(2, len(words) - 1)), "offenbar")
@@ -624,8 +945,9 @@ class _Builder:
             c.blocks[idx] = ("p", t + " " + rng.choice(GENERIC_SENTENCES))
             edits.append("add")
         if rng.random() < 0.5:
-            c.title = make_title(c.teaser or split_sentences(c.plain(c.blocks[0][1]))[0],
-                                 c.dateline, rng, avoid=c.teaser)
+            c.title = make_title(
+                c.teaser or split_sentences(c.plain(c.blocks[0][1]))[0], c.dateline, rng, avoid=c.teaser
+            )
         return c, edits
 
     def _register(self, c: Content) -> Content:
@@ -647,9 +969,11 @@ class _Builder:
         """Raw text for a content plus the truth fields that depend on the wrapping."""
         rng = self.rng
         nz = _Noise(rng, force)
-        html = nz.choose("html", [[], ["p"], ["br"], ["div", "p"], ["entities"],
-                                  ["p", "entities"], ["br_join"]],
-                         [85, 4, 2, 3, 3, 2, 1])
+        html = nz.choose(
+            "html",
+            [[], ["p"], ["br"], ["div", "p"], ["entities"], ["p", "entities"], ["br_join"]],
+            [85, 4, 2, 3, 3, 2, 1],
+        )
         markdown = nz.flag("markdown", 0.15)
         enc = nz.choose("encoding", ["utf-8", "utf-8-sig", "cp1252", "mojibake"], [72, 8, 10, 10])
         nbsp, shy = nz.flag("nbsp", 0.10), nz.flag("soft_hyphen", 0.07)
@@ -666,13 +990,12 @@ class _Builder:
                 t = _map_free(t, lambda s: s.replace("&", "&amp;"))
                 if rng.random() < 0.5:
                     t = _map_free(t, lambda s: s.replace('"', "&quot;"))
-                t = _map_free(t, lambda s: re.sub(
-                    " ", lambda _: "&nbsp;" if rng.random() < 0.05 else " ", s))
+                t = _map_free(t, lambda s: re.sub(" ", lambda _: "&nbsp;" if rng.random() < 0.05 else " ", s))
             if nbsp:
-                t = _map_free(t, lambda s: re.sub(
-                    " ", lambda _: "\u00a0" if rng.random() < 0.12 else " ", s))
+                t = _map_free(t, lambda s: re.sub(" ", lambda _: "\u00a0" if rng.random() < 0.12 else " ", s))
                 nz.add("nbsp")
             if shy or zw:
+
                 def word_noise(m):
                     w = m.group(0)
                     if shy and len(w) >= 8 and rng.random() < 0.15:
@@ -684,8 +1007,8 @@ class _Builder:
                         w = w[:p] + rng.choice(_ZW) + w[p:]
                         nz.add("zero_width")
                     return w
-                t = _map_free(t, lambda s: re.sub(r"(?<![\w\-])[A-Za-zÄÖÜäöüß]{5,}(?![\w\-])",
-                                                  word_noise, s))
+
+                t = _map_free(t, lambda s: re.sub(r"(?<![\w\-])[A-Za-zÄÖÜäöüß]{5,}(?![\w\-])", word_noise, s))
             return t
 
         def inline(t: str) -> str:
@@ -694,8 +1017,7 @@ class _Builder:
                 return t
             words = t.split(" ")
             # names and nouns get bolded or linked on real sites, not function words
-            ok = [i for i, w in enumerate(words) if i > 0 and
-                  re.fullmatch(r"[A-ZÄÖÜ][\wÄÖÜäöüß-]{3,}[,.;:!?]?", w)]
+            ok = [i for i, w in enumerate(words) if i > 0 and re.fullmatch(r"[A-ZÄÖÜ][\wÄÖÜäöüß-]{3,}[,.;:!?]?", w)]
             for i in rng.sample(ok, min(len(ok), 1)):
                 w = words[i]
                 core, tail = re.match(r"(.*?)([,.;:!?]?)$", w).groups()
@@ -707,21 +1029,24 @@ class _Builder:
                     words[i] = (f"**{core}**" if rng.random() < 0.6 else f"[{core}]({url})") + tail
                 else:
                     tag = rng.choice(["strong", "em", "a", "span"])
-                    words[i] = {"a": f'<a href="{url}">{core}</a>',
-                                "span": f'<span class="hl">{core}</span>'}.get(
-                        tag, f"<{tag}>{core}</{tag}>") + tail
+                    words[i] = {"a": f'<a href="{url}">{core}</a>', "span": f'<span class="hl">{core}</span>'}.get(
+                        tag, f"<{tag}>{core}</{tag}>"
+                    ) + tail
             return " ".join(words)
 
         def credit(m) -> str:
             d = c.credits[int(m.group(1))]
-            form = rng.choices(["bold", "md_hash", "md_url", "a", "md_deep"],
-                               [40, 25, 20, 10, 5])[0]
+            form = rng.choices(["bold", "md_hash", "md_url", "a", "md_deep"], [40, 25, 20, 10, 5])[0]
             nz.add("credits")
             if form == "a":
                 nz.add("html")
-            return {"bold": f"**{d}**", "md_hash": f"[{d}](#)",
-                    "md_url": f"[{d}](https://www.{d})", "a": f'<a href="https://www.{d}">{d}</a>',
-                    "md_deep": f"[{d}](https://www.{d}/news/{rng.randint(1, 10**7)}.html)"}[form]
+            return {
+                "bold": f"**{d}**",
+                "md_hash": f"[{d}](#)",
+                "md_url": f"[{d}](https://www.{d})",
+                "a": f'<a href="https://www.{d}">{d}</a>',
+                "md_deep": f"[{d}](https://www.{d}/news/{rng.randint(1, 10**7)}.html)",
+            }[form]
 
         def finish(t: str) -> str:
             return _MARK.sub(credit, text_noise(inline(t)))
@@ -738,25 +1063,25 @@ class _Builder:
         gaps: list[int] = []  # blank lines *before* each block
         if nz.flag("top_boilerplate", 0.06):
             nz.add("top_boilerplate")
-            top = [f"Startseite › {rng.choice(RUBRIKEN)}",
-                   f"Zuletzt aktualisiert: {rng.randint(1, 28):02d}.06.2025, "
-                   f"{rng.randint(6, 22):02d}:{rng.randint(0, 59):02d} Uhr",
-                   f"Lesezeit: {rng.randint(2, 7)} Min."]
+            top = [
+                f"Startseite › {rng.choice(RUBRIKEN)}",
+                f"Zuletzt aktualisiert: {rng.randint(1, 28):02d}.06.2025, "
+                f"{rng.randint(6, 22):02d}:{rng.randint(0, 59):02d} Uhr",
+                f"Lesezeit: {rng.randint(2, 7)} Min.",
+            ]
             out.append("\n".join(rng.sample(top, rng.randint(1, 2))))
             gaps.append(0)
         deco = nz.choose("title_deco", ["plain", "md_h1", "html_h1", "bold"], [85, 5, 5, 5])
         t = text_noise(c.title)
         if deco != "plain":
             nz.add(f"title_{deco}")
-        out.append({"plain": t, "md_h1": f"# {t}", "html_h1": f"<h1>{t}</h1>",
-                     "bold": f"**{t}**"}[deco])
+        out.append({"plain": t, "md_h1": f"# {t}", "html_h1": f"<h1>{t}</h1>", "bold": f"**{t}**"}[deco])
         gaps.append(rng.choice([0, 0, 0, 1, 2]) if not out[:-1] else 1)
 
         show_dateline = c.dateline is not None and not nz.flag("no_dateline", 0.10)
         # Without a teaser the body mostly opens with a dateline; "neither" (nothing marks
         # where the body starts) stays a small minority.
-        show_teaser = c.teaser is not None and \
-            not nz.flag("no_teaser", 0.12 if show_dateline else 0.03)
+        show_teaser = c.teaser is not None and not nz.flag("no_teaser", 0.12 if show_dateline else 0.03)
         if c.teaser is not None and not show_teaser:
             nz.add("no_teaser")
             if not show_dateline:
@@ -788,10 +1113,10 @@ class _Builder:
         if h_idx and nz.flag("heading_break", 0.3):
             break_at.add(rng.choice(h_idx))
         extra_gaps = nz.flag("extra_gaps", 0.08)
-        ad_at = rng.randrange(1, len(c.blocks)) if len(c.blocks) > 1 and nz.flag("ad_line", 0.04) \
-            else None
-        related = [self._title_of(rng.choice(self.sources))
-                   for _ in range(nz.choose("related", [0, 1, 2, 3], [70, 18, 8, 4]))]
+        ad_at = rng.randrange(1, len(c.blocks)) if len(c.blocks) > 1 and nz.flag("ad_line", 0.04) else None
+        related = [
+            self._title_of(rng.choice(self.sources)) for _ in range(nz.choose("related", [0, 1, 2, 3], [70, 18, 8, 4]))
+        ]
         related = list(dict.fromkeys(r for r in related if r != c.title))
         publisher = rng.choice(PUBLISHERS) if nz.flag("publisher", 0.5) else None
         inline_related = related and rng.random() < 0.15 and len(c.blocks) > 2
@@ -804,7 +1129,7 @@ class _Builder:
                 return f"Mehr zum Thema – [{h}]({url})"
             if form == "lesen":
                 return f"Lesen Sie auch: {h}"
-            return f"Mehr zum Thema –{chr(0xa0) if form == 'nbsp' else ' '}{h}"
+            return f"Mehr zum Thema –{chr(0xA0) if form == 'nbsp' else ' '}{h}"
 
         broken, n_breaks, related_out = [], 0, []
         body_parts: list[str] = []
@@ -823,9 +1148,11 @@ class _Builder:
             frags = [text]
             if i in break_at:
                 words = text.split(" ")
-                cand = [j for j in range(3, len(words) - 2)
-                        if not re.search(r"[.!?:;]$", words[j - 1])] if kind == "p" \
+                cand = (
+                    [j for j in range(3, len(words) - 2) if not re.search(r"[.!?:;]$", words[j - 1])]
+                    if kind == "p"
                     else list(range(1, len(words)))
+                )
                 caps = [j for j in cand if words[j][:1].isupper()]
                 if cand:
                     j = rng.choice(caps) if caps and rng.random() < 0.5 else rng.choice(cand)
@@ -841,8 +1168,7 @@ class _Builder:
                     if hd == "html" and not html:
                         hd = "plain"
                     t = text_noise(frag)
-                    part = {"plain": t, "md": f"## {t}", "html": f"<h2>{t}</h2>",
-                            "bold": f"**{t}**"}[hd]
+                    part = {"plain": t, "md": f"## {t}", "html": f"<h2>{t}</h2>", "bold": f"**{t}**"}[hd]
                     nz.add("subheadings")
                 else:
                     t = finish(frag)
@@ -876,8 +1202,11 @@ class _Builder:
             category = rng.choice(VORFALL.get(c.gnad_category, ["Sonstiges"]))
             if rng.random() < 0.85:
                 first = (c.dateline or "").split("/")[0].strip()
-                place = f"{first}, {COUNTRY[first]}" if first in COUNTRY else \
-                    (first if first and rng.random() < 0.5 else rng.choice(FALLBACK_PLACES))
+                place = (
+                    f"{first}, {COUNTRY[first]}"
+                    if first in COUNTRY
+                    else (first if first and rng.random() < 0.5 else rng.choice(FALLBACK_PLACES))
+                )
             srcs = list(dict.fromkeys(c.used_credits()))
             srcs += rng.sample([d for d in CREDIT_DOMAINS if d not in srcs], rng.randint(0, 2))
             if publisher and rng.random() < 0.2:
@@ -894,8 +1223,7 @@ class _Builder:
                 if place:
                     lines.append(f"Ort\t{place}")
                 if q:
-                    lines.append('Quellen\t<ul style="list-style-type: none">' +
-                                 "".join(f"• {d}" for d in q))
+                    lines.append('Quellen\t<ul style="list-style-type: none">' + "".join(f"• {d}" for d in q))
                 trail.append("\n".join(lines))
             elif details == "bullets":
                 lines = ["Details", "", f"• Vorfall: {category}"]
@@ -905,14 +1233,18 @@ class _Builder:
                     lines.append("• Quellen: " + ", ".join(q))
                 trail.append("\n".join(lines))
             elif details == "li":
-                items = [f"<li>Vorfall: {category}</li>"] + \
-                    ([f"<li>Ort: {place}</li>"] if place else []) + \
-                    ([f"<li>Quellen: {' • '.join(q)}</li>"] if q else [])
-                trail.append('<div class="details"><h3>Details</h3>\n<ul>\n' + "\n".join(items) +
-                             "\n</ul></div>")
+                items = (
+                    [f"<li>Vorfall: {category}</li>"]
+                    + ([f"<li>Ort: {place}</li>"] if place else [])
+                    + ([f"<li>Quellen: {' • '.join(q)}</li>"] if q else [])
+                )
+                trail.append('<div class="details"><h3>Details</h3>\n<ul>\n' + "\n".join(items) + "\n</ul></div>")
             else:
-                lines = [f"Vorfall: {category}"] + ([f"Ort: {place}"] if place else []) + \
-                    ([f"Quellen: {'; '.join(q)}"] if q else [])
+                lines = (
+                    [f"Vorfall: {category}"]
+                    + ([f"Ort: {place}"] if place else [])
+                    + ([f"Quellen: {'; '.join(q)}"] if q else [])
+                )
                 trail.append("\n".join(lines))
         groups: list[str] = []
         if trail:
@@ -920,11 +1252,14 @@ class _Builder:
         if publisher:
             form = rng.choices(["md_hash", "md_url", "plain", "copyright"], [60, 20, 10, 10])[0]
             nz.add("publisher" if form != "copyright" else "publisher_copyright")
-            groups.append({"md_hash": f"Besuchen Sie uns auf: [{publisher}](#)",
-                           "md_url":
-                               f"Besuchen Sie uns auf: [{publisher}](https://www.{publisher})",
-                           "plain": f"Besuchen Sie uns auf: {publisher}",
-                           "copyright": f"© 2025 {publisher} – Alle Rechte vorbehalten"}[form])
+            groups.append(
+                {
+                    "md_hash": f"Besuchen Sie uns auf: [{publisher}](#)",
+                    "md_url": f"Besuchen Sie uns auf: [{publisher}](https://www.{publisher})",
+                    "plain": f"Besuchen Sie uns auf: {publisher}",
+                    "copyright": f"© 2025 {publisher} – Alle Rechte vorbehalten",
+                }[form]
+            )
         if related:
             nz.add("related")
             related_out += related
@@ -937,7 +1272,7 @@ class _Builder:
             nz.add("comment_trailer")
             lines = ["Schreibe einen Kommentar"]
             if rng.random() < 0.5:
-                lines += COMMENT_FORM[rng.randint(0, 1):]
+                lines += COMMENT_FORM[rng.randint(0, 1) :]
             groups.append("\n\n".join(lines))
         for g in groups:
             out.append(g)
@@ -946,7 +1281,7 @@ class _Builder:
         # -- assemble --------------------------------------------------------------------
         # gaps[i] is the number of blank lines before block i (leading blank lines for i == 0)
         text = "\n" * gaps[0] + out[0]
-        for g, block in zip(gaps[1:], out[1:]):
+        for g, block in zip(gaps[1:], out[1:], strict=False):
             text += "\n" * (g + 1) + block
         if rng.random() < 0.5:
             text += "\n"
@@ -954,10 +1289,17 @@ class _Builder:
         cited = {d.lower() for d in c.used_credits()} | {d.lower() for d in quellen}
         cited.discard(publisher)
         return text, {
-            "noise": nz.applied, "encoding": enc, "n_breaks": n_breaks,
-            "broken_paragraphs": broken, "teaser": c.teaser if show_teaser else None,
-            "dateline": dl_truth, "publisher": publisher, "category": category, "place": place,
-            "cited_sources": sorted(cited), "links": links,
+            "noise": nz.applied,
+            "encoding": enc,
+            "n_breaks": n_breaks,
+            "broken_paragraphs": broken,
+            "teaser": c.teaser if show_teaser else None,
+            "dateline": dl_truth,
+            "publisher": publisher,
+            "category": category,
+            "place": place,
+            "cited_sources": sorted(cited),
+            "links": links,
             "related": list(dict.fromkeys(related_out)),
         }
 
@@ -983,8 +1325,7 @@ class _Builder:
             data = text.encode("utf-8")
         info["encoding"] = enc
         if enc != "utf-8":
-            info["noise"].append({"cp1252": "enc_cp1252", "mojibake": "mojibake",
-                                  "utf-8-sig": "bom"}[enc])
+            info["noise"].append({"cp1252": "enc_cp1252", "mojibake": "mojibake", "utf-8-sig": "bom"}[enc])
         return data
 
     def file_name(self, day: str, *, kind: str = "plain", gz: bool = False) -> str:
@@ -997,12 +1338,17 @@ class _Builder:
             feed = self.rng.choice(["feed-a", "feed-b", "agentur/2025/06", "rss/wien"])
             return f"{day}/{feed}/{n:03d}{ext}"
         if kind == "odd":
-            name = self.rng.choice([
-                f"{n:03d} Artikel ({h[:6]}){ext}", f"{n:03d}_Österreich-News.{h[:8]}{ext}",
-                f"{n:03d}-{h}", f"{n:03d}_{h}.html", f"{n:03d}_{h}.md",
-                f"{n:03d}.{h[:4]}.news{ext}",
-                f"{n:03d}_{h}.TXT",
-            ])
+            name = self.rng.choice(
+                [
+                    f"{n:03d} Artikel ({h[:6]}){ext}",
+                    f"{n:03d}_Österreich-News.{h[:8]}{ext}",
+                    f"{n:03d}-{h}",
+                    f"{n:03d}_{h}.html",
+                    f"{n:03d}_{h}.md",
+                    f"{n:03d}.{h[:4]}.news{ext}",
+                    f"{n:03d}_{h}.TXT",
+                ]
+            )
             if gz and not name.endswith(".gz"):
                 name += ".gz"
             return f"{day}/{name}"
@@ -1015,8 +1361,15 @@ class _Builder:
 
     # -- emitters ------------------------------------------------------------------------
 
-    def emit_article(self, day: str, c: Content, kind: str, derived_from: str | None = None,
-                     edits: list[str] | None = None, force: dict | None = None) -> str:
+    def emit_article(
+        self,
+        day: str,
+        c: Content,
+        kind: str,
+        derived_from: str | None = None,
+        edits: list[str] | None = None,
+        force: dict | None = None,
+    ) -> str:
         """Render, encode and write one curated article; record its truth."""
         force = force or {}
         nz = _Noise(self.rng, force)
@@ -1033,18 +1386,38 @@ class _Builder:
         self.write(rel, data)
         if kind in ("exact_dup", "near_dup", "reuse"):
             info["noise"].insert(0, kind)
-        self.record({
-            "source_path": rel, "date": day, "expect": "curated", "kind": kind,
-            "title": c.title, "teaser": info["teaser"], "dateline": info["dateline"],
-            "body": c.body(), "subheadings": c.subheadings(), "publisher": info["publisher"],
-            "category": info["category"], "place": info["place"],
-            "cited_sources": info["cited_sources"], "links": info["links"],
-            "related": info["related"], "language": "de", "exact_dup_of": None,
-            "story": c.story, "noise": info["noise"], "n_breaks": info["n_breaks"],
-            "broken_paragraphs": info["broken_paragraphs"], "encoding": info["encoding"],
-            "gzip": gz, "gnad_category": c.gnad_category, "gnad_row": c.row,
-            "derived_from": derived_from, "near_dup_edits": edits or [], "broken_kind": None,
-        })
+        self.record(
+            {
+                "source_path": rel,
+                "date": day,
+                "expect": "curated",
+                "kind": kind,
+                "title": c.title,
+                "teaser": info["teaser"],
+                "dateline": info["dateline"],
+                "body": c.body(),
+                "subheadings": c.subheadings(),
+                "publisher": info["publisher"],
+                "category": info["category"],
+                "place": info["place"],
+                "cited_sources": info["cited_sources"],
+                "links": info["links"],
+                "related": info["related"],
+                "language": "de",
+                "exact_dup_of": None,
+                "story": c.story,
+                "noise": info["noise"],
+                "n_breaks": info["n_breaks"],
+                "broken_paragraphs": info["broken_paragraphs"],
+                "encoding": info["encoding"],
+                "gzip": gz,
+                "gnad_category": c.gnad_category,
+                "gnad_row": c.row,
+                "derived_from": derived_from,
+                "near_dup_edits": edits or [],
+                "broken_kind": None,
+            }
+        )
         if len(self.pool) < 4000:
             self.pool.append((rel, c))
         else:
@@ -1054,8 +1427,7 @@ class _Builder:
     def emit_fresh(self, day: str, force: dict | None = None) -> str:
         force = force or {}
         src, reused = self._next_source(force.get("source_dateline"))
-        c = self._register(self.new_content(src, force.get("n_credits"),
-                                            force.get("n_subheadings")))
+        c = self._register(self.new_content(src, force.get("n_credits"), force.get("n_subheadings")))
         return self.emit_article(day, c, "reuse" if reused else "original", force=force)
 
     def emit_exact(self, day: str, of: str | None = None, force: dict | None = None) -> str:
@@ -1071,26 +1443,35 @@ class _Builder:
     def emit_broken(self, day: str, kind: str | None = None) -> str:
         """A file the pipeline must quarantine."""
         rng = self.rng
-        kind = kind or rng.choice(["empty", "whitespace", "binary", "nul", "few_bytes",
-                                   "truncated_gzip", "invalid_bytes", "markup_only"])
+        kind = kind or rng.choice(
+            ["empty", "whitespace", "binary", "nul", "few_bytes", "truncated_gzip", "invalid_bytes", "markup_only"]
+        )
         gz = kind == "truncated_gzip"
         if kind == "empty":
             data = b""
         elif kind == "whitespace":
-            data = rng.choice([b"   \n\n\t\n", b"\r\n\r\n  \r\n", b"\n" * rng.randint(1, 9),
-                               "\u00a0\n \n".encode()])
+            data = rng.choice([b"   \n\n\t\n", b"\r\n\r\n  \r\n", b"\n" * rng.randint(1, 9), "\u00a0\n \n".encode()])
         elif kind == "binary":
-            head = rng.choice([b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
-                               b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", b"PK\x03\x04\x14\x00\x00\x00",
-                               b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", b""])
+            head = rng.choice(
+                [
+                    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+                    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",
+                    b"PK\x03\x04\x14\x00\x00\x00",
+                    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+                    b"",
+                ]
+            )
             data = head + rng.randbytes(rng.randint(200, 3000))
         elif kind == "few_bytes":
             data = rng.choice([b"x", b"ok", b"\xef\xbb\xbf", b"<p>", b"\x1f\x8b", b"Ab\n", b"\xc3"])
         elif kind == "markup_only":
-            data = rng.choice([
-                b"<html><head><title></title></head>"
-                b'<body><div class="article"></div></body></html>\n',
-                b"<p>&nbsp;</p>\n\n<p></p>\n<br>\n", b"<div>\n  <br/>\n</div>"])
+            data = rng.choice(
+                [
+                    b'<html><head><title></title></head><body><div class="article"></div></body></html>\n',
+                    b"<p>&nbsp;</p>\n\n<p></p>\n<br>\n",
+                    b"<div>\n  <br/>\n</div>",
+                ]
+            )
         else:
             src = self.sources[rng.randrange(len(self.sources))]
             text, _ = self.render(self.new_content(src), {"encoding": "utf-8"})
@@ -1147,13 +1528,34 @@ class _Builder:
 
 def _quarantine_record(rel: str, day: str, kind: str) -> dict:
     return {
-        "source_path": rel, "date": day, "expect": "quarantine", "kind": "broken",
-        "title": None, "teaser": None, "dateline": None, "body": None, "subheadings": [],
-        "publisher": None, "category": None, "place": None, "cited_sources": [], "links": [],
-        "related": [], "language": None, "exact_dup_of": None, "story": None,
-        "noise": [f"broken_{kind}"], "n_breaks": 0, "broken_paragraphs": [], "encoding": None,
-        "gzip": kind == "truncated_gzip", "gnad_category": None, "gnad_row": None,
-        "derived_from": None, "near_dup_edits": [], "broken_kind": kind,
+        "source_path": rel,
+        "date": day,
+        "expect": "quarantine",
+        "kind": "broken",
+        "title": None,
+        "teaser": None,
+        "dateline": None,
+        "body": None,
+        "subheadings": [],
+        "publisher": None,
+        "category": None,
+        "place": None,
+        "cited_sources": [],
+        "links": [],
+        "related": [],
+        "language": None,
+        "exact_dup_of": None,
+        "story": None,
+        "noise": [f"broken_{kind}"],
+        "n_breaks": 0,
+        "broken_paragraphs": [],
+        "encoding": None,
+        "gzip": kind == "truncated_gzip",
+        "gnad_category": None,
+        "gnad_row": None,
+        "derived_from": None,
+        "near_dup_edits": [],
+        "broken_kind": kind,
     }
 
 
@@ -1168,11 +1570,20 @@ def _prepare(raw_dir: Path, days: list[str], overwrite: bool) -> None:
             shutil.rmtree(p)
 
 
-def build_corpus(raw_dir: Path, *, n_articles: int, n_dates: int, seed: int,
-                 start_date: str | date = "2025-06-01", broken_share: float = 0.02,
-                 exact_dup_share: float = 0.03, near_dup_share: float = 0.05,
-                 source_csv: Path | str | None = None, truth_path: Path | None = None,
-                 overwrite: bool = False) -> Path:
+def build_corpus(
+    raw_dir: Path,
+    *,
+    n_articles: int,
+    n_dates: int,
+    seed: int,
+    start_date: str | date = "2025-06-01",
+    broken_share: float = 0.02,
+    exact_dup_share: float = 0.03,
+    near_dup_share: float = 0.05,
+    source_csv: Path | str | None = None,
+    truth_path: Path | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write n_articles raw files into raw_dir/<date>/... and return the truth.jsonl path."""
     raw_dir = Path(raw_dir)
     start = date.fromisoformat(str(start_date))
@@ -1209,8 +1620,9 @@ def _seed_truth(path: Path, day: str) -> dict:
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
     plain = lambda s: _MD_CREDIT.sub(lambda m: m.group(1) or m.group(2), s)  # noqa: E731
     rec = _quarantine_record(f"{day}/{path.name}", day, "seed")
-    rec.update(expect="curated", kind="seed", language="de", broken_kind=None,
-               encoding="utf-8", gzip=False, noise=["seed"])
+    rec.update(
+        expect="curated", kind="seed", language="de", broken_kind=None, encoding="utf-8", gzip=False, noise=["seed"]
+    )
     if path.name.startswith("000_"):
         assert len(blocks) == 14, len(blocks)
         paras = [
@@ -1224,24 +1636,51 @@ def _seed_truth(path: Path, day: str) -> dict:
             blocks[11],
         ]
         rec.update(
-            title=blocks[0], teaser=blocks[1], dateline="Moskau, Russland",
-            body="\n\n".join(paras), subheadings=[paras[2], paras[5]],
-            publisher="die-nachrichten.at", category="Sonstiges", place="Moskau, Russland",
+            title=blocks[0],
+            teaser=blocks[1],
+            dateline="Moskau, Russland",
+            body="\n\n".join(paras),
+            subheadings=[paras[2], paras[5]],
+            publisher="die-nachrichten.at",
+            category="Sonstiges",
+            place="Moskau, Russland",
             cited_sources=["berliner-zeitung.de", "n-tv.de", "vienna.at"],
-            links=["https://www.berliner-zeitung.de"], related=[],
-            n_breaks=2, broken_paragraphs=[paras[1], paras[5]], story="seed-musk-asyl-a",
-            noise=["seed", "dateline_country", "credits", "subheadings", "para_break",
-                   "heading_break", "details_tab", "publisher", "html"],
+            links=["https://www.berliner-zeitung.de"],
+            related=[],
+            n_breaks=2,
+            broken_paragraphs=[paras[1], paras[5]],
+            story="seed-musk-asyl-a",
+            noise=[
+                "seed",
+                "dateline_country",
+                "credits",
+                "subheadings",
+                "para_break",
+                "heading_break",
+                "details_tab",
+                "publisher",
+                "html",
+            ],
         )
     else:
         assert len(blocks) == 10, len(blocks)
         # No dateline and no extra blank lines, but the first paragraph is the lead that
         # summarises the story, so it is read as the teaser (as the pipeline's seed test does).
         rec.update(
-            title=blocks[0], teaser=blocks[1], dateline=None, body="\n\n".join(blocks[2:8]),
-            subheadings=[], publisher=None, category=None, place=None, cited_sources=[],
-            links=[], related=[blocks[8].split("–\u00a0", 1)[1]], n_breaks=0,
-            story="seed-musk-asyl-b", noise=["seed", "related", "comment_trailer"],
+            title=blocks[0],
+            teaser=blocks[1],
+            dateline=None,
+            body="\n\n".join(blocks[2:8]),
+            subheadings=[],
+            publisher=None,
+            category=None,
+            place=None,
+            cited_sources=[],
+            links=[],
+            related=[blocks[8].split("–\u00a0", 1)[1]],
+            n_breaks=0,
+            story="seed-musk-asyl-b",
+            noise=["seed", "related", "comment_trailer"],
         )
     return rec
 
@@ -1249,8 +1688,20 @@ def _seed_truth(path: Path, day: str) -> dict:
 # Per-file forced noise for the sample, so that a few dozen files show every kind of mess.
 _SAMPLE_PLAN: list[tuple[int, str, dict]] = [
     # (date index, action, force)
-    (0, "fresh", {"n_credits": 2, "n_subheadings": 1, "para_breaks": 1, "details": "tab",
-                  "publisher": True, "dateline_style": "country", "html": [], "encoding": "utf-8"}),
+    (
+        0,
+        "fresh",
+        {
+            "n_credits": 2,
+            "n_subheadings": 1,
+            "para_breaks": 1,
+            "details": "tab",
+            "publisher": True,
+            "dateline_style": "country",
+            "html": [],
+            "encoding": "utf-8",
+        },
+    ),
     (0, "fresh", {"related": 2, "comment": True, "no_teaser": False, "html": []}),
     (0, "fresh", {"html": ["p", "entities"], "n_credits": 1, "details": "li"}),
     (0, "fresh", {"markdown": True, "n_subheadings": 2, "heading_break": True, "html": []}),
@@ -1259,8 +1710,7 @@ _SAMPLE_PLAN: list[tuple[int, str, dict]] = [
     (0, "fresh", {"name": "nested", "crlf": True, "boilerplate": True}),
     (0, "fresh", {"gzip": True, "name": "plain", "details": "bullets"}),
     (0, "near:1", {"html": []}),
-    (0, "fresh", {"no_teaser": True, "no_dateline": False, "source_dateline": True,
-                  "top_boilerplate": True}),
+    (0, "fresh", {"no_teaser": True, "no_dateline": False, "source_dateline": True, "top_boilerplate": True}),
     (0, "fresh", {"encoding": "cp1252", "soft_hyphen": True, "nbsp": True, "zero_width": False}),
     (0, "broken:binary", {}),
     (0, "fresh", {"para_breaks": 2, "n_credits": 3, "details": "colon", "publisher": True}),
@@ -1292,11 +1742,13 @@ _SAMPLE_PLAN: list[tuple[int, str, dict]] = [
     (2, "near:21", {}),
     (2, "fresh", {"ad_line": True, "para_breaks": 2}),
     (2, "fresh", {"encoding": "mojibake", "details": "colon", "comment": True}),
-    (2, "fresh", {"no_teaser": True, "no_dateline": False, "source_dateline": True,
-                  "dateline_style": "hyphen", "n_credits": 2}),
+    (
+        2,
+        "fresh",
+        {"no_teaser": True, "no_dateline": False, "source_dateline": True, "dateline_style": "hyphen", "n_credits": 2},
+    ),
     (2, "fresh", {"html": ["entities"], "n_credits": 1, "related": 1}),
-    (2, "fresh", {"title_deco": "md_h1", "markdown": True, "heading_break": True,
-                  "n_subheadings": 2}),
+    (2, "fresh", {"title_deco": "md_h1", "markdown": True, "heading_break": True, "n_subheadings": 2}),
     (2, "fresh", {"encoding": "utf-8", "crlf": True, "publisher": True, "details": "tab"}),
     (2, "fresh", {}),
     (2, "fresh", {"name": "odd", "soft_hyphen": True}),
@@ -1304,13 +1756,20 @@ _SAMPLE_PLAN: list[tuple[int, str, dict]] = [
 ]
 
 
-def build_sample(raw_dir: Path, truth_path: Path = SAMPLE_TRUTH, *, seed: int = 20250601,
-                 seeds_dir: Path | None = None, source_csv: Path | str | None = None,
-                 overwrite: bool = True) -> Path:
+def build_sample(
+    raw_dir: Path,
+    truth_path: Path = SAMPLE_TRUTH,
+    *,
+    seed: int = 20250601,
+    seeds_dir: Path | None = None,
+    source_csv: Path | str | None = None,
+    overwrite: bool = True,
+) -> Path:
     """Write the small committed sample: the two seeds plus ~48 generated files over 3 dates."""
     raw_dir = Path(raw_dir)
-    seeds_dir = Path(seeds_dir) if seeds_dir else next(
-        p for p in (DEFAULT_SEEDS, REPO.parent / "shared/seeds") if p.is_dir())
+    seeds_dir = (
+        Path(seeds_dir) if seeds_dir else next(p for p in (DEFAULT_SEEDS, REPO.parent / "shared/seeds") if p.is_dir())
+    )
     days = ["2025-06-01", "2025-06-02", "2025-06-03"]
     _prepare(raw_dir, days, overwrite)
     b = _Builder(raw_dir, seed, source_csv)
@@ -1337,10 +1796,10 @@ def build_sample(raw_dir: Path, truth_path: Path = SAMPLE_TRUTH, *, seed: int = 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
-    ap = argparse.ArgumentParser(prog="python -m dev.corpus.generate", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, help="benchmark root: writes OUT/raw/<date>/... and "
-                                             "OUT/truth.jsonl")
+    ap = argparse.ArgumentParser(
+        prog="python -m dev.corpus.generate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--out", type=Path, help="benchmark root: writes OUT/raw/<date>/... and OUT/truth.jsonl")
     ap.add_argument("--raw-dir", type=Path, help="write raw files here instead of OUT/raw")
     ap.add_argument("--truth", type=Path, help="truth file (default: next to the raw dir)")
     ap.add_argument("--n", type=int, default=3000, help="number of raw files")
@@ -1352,9 +1811,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--near-dup-share", type=float, default=0.05)
     ap.add_argument("--source-csv", type=Path)
     ap.add_argument("--force", action="store_true", help="replace non-empty date folders")
-    ap.add_argument("--sample", type=Path, metavar="RAW_DIR",
-                    help="write the committed sample (seeds + ~48 files) into RAW_DIR "
-                         f"and its truth to {SAMPLE_TRUTH.relative_to(REPO)}")
+    ap.add_argument(
+        "--sample",
+        type=Path,
+        metavar="RAW_DIR",
+        help="write the committed sample (seeds + ~48 files) into RAW_DIR "
+        f"and its truth to {SAMPLE_TRUTH.relative_to(REPO)}",
+    )
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     if a.sample:
@@ -1364,15 +1827,22 @@ def main(argv: list[str] | None = None) -> int:
         if not (a.out or a.raw_dir):
             ap.error("give --out DIR (or --raw-dir), or --sample RAW_DIR")
         raw = a.raw_dir or a.out / "raw"
-        truth = build_corpus(raw, n_articles=a.n, n_dates=a.dates, seed=a.seed,
-                             start_date=a.start_date, broken_share=a.broken_share,
-                             exact_dup_share=a.exact_dup_share, near_dup_share=a.near_dup_share,
-                             source_csv=a.source_csv,
-                             truth_path=a.truth or (a.out / "truth.jsonl" if a.out else None),
-                             overwrite=a.force)
-    n = sum(1 for _ in open(truth, encoding="utf-8"))
-    print(f"wrote {n} files under {raw} and truth {truth} in {time.perf_counter() - t0:.1f}s",
-          file=sys.stderr)
+        truth = build_corpus(
+            raw,
+            n_articles=a.n,
+            n_dates=a.dates,
+            seed=a.seed,
+            start_date=a.start_date,
+            broken_share=a.broken_share,
+            exact_dup_share=a.exact_dup_share,
+            near_dup_share=a.near_dup_share,
+            source_csv=a.source_csv,
+            truth_path=a.truth or (a.out / "truth.jsonl" if a.out else None),
+            overwrite=a.force,
+        )
+    with open(truth, encoding="utf-8") as fh:
+        n = sum(1 for _ in fh)
+    print(f"wrote {n} files under {raw} and truth {truth} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return 0
 
 

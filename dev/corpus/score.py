@@ -21,16 +21,26 @@ import polars as pl
 from dev.corpus.generate import DETAILS_PATTERNS, LEAK_LINES, LEAK_PHRASES
 
 #: Per-field exact-match accuracy is reported for these contract columns.
-FIELDS = ["title", "teaser", "dateline", "body", "subheadings", "publisher", "category", "place",
-          "related", "language", "links"]
+FIELDS = [
+    "title",
+    "teaser",
+    "dateline",
+    "body",
+    "subheadings",
+    "publisher",
+    "category",
+    "place",
+    "related",
+    "language",
+    "links",
+]
 LIST_FIELDS = {"subheadings", "related", "links", "cited_sources"}
 
-_HTML = re.compile(
-    r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?\s*>|&(?:nbsp|amp|quot|lt|gt|#\d+);")
+_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?\s*>|&(?:nbsp|amp|quot|lt|gt|#\d+);")
 _MARKDOWN = re.compile(r"\*\*|\]\(|^#{1,6}\s", re.M)
 _BAD_CHARS = re.compile(
-    "[\u00ad\u200b\u200c\u200d\ufeff\u00a0\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-    "|Ã[\u0080-\u00bf]|â€|Â[\u00a0-\u00bf]")
+    "[\u00ad\u200b\u200c\u200d\ufeff\u00a0\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|Ã[\u0080-\u00bf]|â€|Â[\u00a0-\u00bf]"
+)
 _DETAILS = re.compile("|".join(DETAILS_PATTERNS), re.M)
 
 
@@ -57,8 +67,7 @@ def _norm(value, is_list: bool):
 def _prf(tp: int, fp: int, fn: int) -> dict:
     p = tp / (tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0)
     r = tp / (tp + fn) if tp + fn else 1.0
-    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-            "tp": tp, "fp": fp, "fn": fn}
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "tp": tp, "fp": fp, "fn": fn}
 
 
 def _pairs(n: int) -> int:
@@ -73,13 +82,15 @@ def _clip(v, n: int = 160):
 def score(data_dir: Path, truth_path: Path) -> dict:
     """Compare data_dir/{curated,quarantine}/articles with a truth.jsonl; returns a metrics dict."""
     data_dir = Path(data_dir)
-    truth = [json.loads(line) for line in Path(truth_path).read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    truth = [json.loads(line) for line in Path(truth_path).read_text(encoding="utf-8").splitlines() if line.strip()]
     cur_rows, cur_err = _read(data_dir / "curated" / "articles")
     quar_rows, quar_err = _read(data_dir / "quarantine" / "articles")
     cur_cols = set(cur_rows[0]) if cur_rows else set()
-    out: dict = {"data_dir": str(data_dir), "truth": str(truth_path),
-                 "read_errors": [e for e in (cur_err, quar_err) if e]}
+    out: dict = {
+        "data_dir": str(data_dir),
+        "truth": str(truth_path),
+        "read_errors": [e for e in (cur_err, quar_err) if e],
+    }
 
     # -- accounting ----------------------------------------------------------------------
     t_by_path = {t["source_path"]: t for t in truth}
@@ -90,17 +101,25 @@ def score(data_dir: Path, truth_path: Path) -> dict:
     missing = sorted(set(t_by_path) - seen)
     extra = sorted(seen - set(t_by_path))
     both = sorted(cur_paths & quar_paths)
-    dup_rows = sum(c - 1 for c in cur_count.values() if c > 1) + \
-        sum(c - 1 for c in quar_count.values() if c > 1)
-    date_mismatch = sum(1 for r in cur_rows + quar_rows
-                        if r.get("ingest_date") and r.get("source_path")
-                        and str(r["ingest_date"]) != r["source_path"].split("/")[0])
+    dup_rows = sum(c - 1 for c in cur_count.values() if c > 1) + sum(c - 1 for c in quar_count.values() if c > 1)
+    date_mismatch = sum(
+        1
+        for r in cur_rows + quar_rows
+        if r.get("ingest_date") and r.get("source_path") and str(r["ingest_date"]) != r["source_path"].split("/")[0]
+    )
     out["accounting"] = {
-        "truth_files": len(truth), "curated_rows": len(cur_rows), "quarantine_rows": len(quar_rows),
-        "missing": len(missing), "extra": len(extra), "both": len(both),
-        "duplicate_rows": dup_rows, "ingest_date_mismatch": date_mismatch,
+        "truth_files": len(truth),
+        "curated_rows": len(cur_rows),
+        "quarantine_rows": len(quar_rows),
+        "missing": len(missing),
+        "extra": len(extra),
+        "both": len(both),
+        "duplicate_rows": dup_rows,
+        "ingest_date_mismatch": date_mismatch,
         "ok": not (missing or extra or both or dup_rows),
-        "missing_examples": missing[:5], "extra_examples": extra[:5], "both_examples": both[:5],
+        "missing_examples": missing[:5],
+        "extra_examples": extra[:5],
+        "both_examples": both[:5],
     }
     routing = Counter()
     wrong_route = []
@@ -108,11 +127,9 @@ def score(data_dir: Path, truth_path: Path) -> dict:
         got = "curated" if p in cur_paths else "quarantine" if p in quar_paths else "missing"
         routing[f"{t['expect']}->{got}"] += 1
         if got != t["expect"] and len(wrong_route) < 8:
-            wrong_route.append({"source_path": p, "expect": t["expect"], "got": got,
-                                "noise": t.get("noise")})
+            wrong_route.append({"source_path": p, "expect": t["expect"], "got": got, "noise": t.get("noise")})
     ok_route = routing["curated->curated"] + routing["quarantine->quarantine"]
-    out["routing"] = {**dict(routing), "accuracy": ok_route / len(truth) if truth else 0.0,
-                      "examples": wrong_route}
+    out["routing"] = {**dict(routing), "accuracy": ok_route / len(truth) if truth else 0.0, "examples": wrong_route}
 
     # -- per-field accuracy over files the truth says are curated -------------------------
     cur_by_path = {r.get("source_path"): r for r in cur_rows}
@@ -134,8 +151,7 @@ def score(data_dir: Path, truth_path: Path) -> dict:
             if got == exp:
                 hits += 1
             elif r is not None and len(examples.setdefault(f, [])) < 3:
-                examples[f].append({"source_path": t["source_path"], "expected": _clip(exp),
-                                    "got": _clip(got)})
+                examples[f].append({"source_path": t["source_path"], "expected": _clip(exp), "got": _clip(got)})
         fields[f] = {"accuracy": hits / len(t_cur) if t_cur else 0.0, "n": len(t_cur)}
     out["fields"] = fields
     out["mismatch_examples"] = examples
@@ -160,8 +176,7 @@ def score(data_dir: Path, truth_path: Path) -> dict:
         for bp in t.get("broken_paragraphs") or []:
             total += 1
             rejoined += bp in paras
-    out["breaks"] = {"total": total, "rejoined": rejoined,
-                     "share": rejoined / total if total else 1.0}
+    out["breaks"] = {"total": total, "rejoined": rejoined, "share": rejoined / total if total else 1.0}
 
     # -- leaks over every curated row ---------------------------------------------------
     leaks = Counter()
@@ -173,8 +188,7 @@ def score(data_dir: Path, truth_path: Path) -> dict:
             checks = {
                 "html": bool(_HTML.search(text)),
                 "markdown": bool(_MARKDOWN.search(text)),
-                "boilerplate": any(p in text for p in LEAK_PHRASES) or
-                any(p in LEAK_LINES for p in paras),
+                "boilerplate": any(p in text for p in LEAK_PHRASES) or any(p in LEAK_LINES for p in paras),
                 "details": bool(_DETAILS.search(text)),
                 "bad_chars": bool(_BAD_CHARS.search(text)),
             }
@@ -183,9 +197,12 @@ def score(data_dir: Path, truth_path: Path) -> dict:
                     leaks[f"{k}_{col}"] += 1
                     if len(leak_examples.setdefault(f"{k}_{col}", [])) < 2:
                         leak_examples[f"{k}_{col}"].append(r.get("source_path"))
-    out["leaks"] = {k: leaks.get(k, 0) for k in
-                    [f"{k}_{c}" for k in ("html", "markdown", "boilerplate", "details", "bad_chars")
-                     for c in ("title", "body")]}
+    out["leaks"] = {
+        k: leaks.get(k, 0)
+        for k in [
+            f"{k}_{c}" for k in ("html", "markdown", "boilerplate", "details", "bad_chars") for c in ("title", "body")
+        ]
+    }
     out["leaks"]["rows_checked"] = len(cur_rows)
     out["leak_examples"] = leak_examples
 
@@ -207,8 +224,11 @@ def score(data_dir: Path, truth_path: Path) -> dict:
         tp_d += bool(exp) and bool(got)
         fp_d += (not exp) and bool(got)
         fn_d += bool(exp) and not got
-    out["duplicate_of"] = {"accuracy": hits / n if n else 0.0, "n": n,
-                           "flag": _prf(tp_d, fp_d, fn_d) if n else _prf(0, 0, 1)}
+    out["duplicate_of"] = {
+        "accuracy": hits / n if n else 0.0,
+        "n": n,
+        "flag": _prf(tp_d, fp_d, fn_d) if n else _prf(0, 0, 1),
+    }
 
     # -- story_id pairwise ---------------------------------------------------------------
     cells, t_sizes, p_sizes = Counter(), Counter(), Counter()
@@ -224,9 +244,11 @@ def score(data_dir: Path, truth_path: Path) -> dict:
     out["story_id"] = {**_prf(tp_p, p_p - tp_p, t_p - tp_p), "truth_pairs": t_p, "pred_pairs": p_p}
     if "story_id" not in cur_cols:  # also covers an empty output
         out["story_id"].update(precision=0.0, recall=0.0, f1=0.0)
-    out["missing_columns"] = sorted(
-        {*FIELDS, "cited_sources", "duplicate_of", "story_id", "doc_id", "ingest_date"} - cur_cols
-    ) if cur_rows else []
+    out["missing_columns"] = (
+        sorted({*FIELDS, "cited_sources", "duplicate_of", "story_id", "doc_id", "ingest_date"} - cur_cols)
+        if cur_rows
+        else []
+    )
     return out
 
 
@@ -237,31 +259,33 @@ def _table(res: dict) -> str:
     for e in res["read_errors"]:
         lines.append(f"  ! {e}")
     lines += [
-        "", "ACCOUNTING",
-        f"  truth files {a['truth_files']}   curated rows {a['curated_rows']}   "
-        f"quarantine rows {a['quarantine_rows']}",
+        "",
+        "ACCOUNTING",
+        f"  truth files {a['truth_files']}   curated rows {a['curated_rows']}   quarantine rows {a['quarantine_rows']}",
         f"  missing {a['missing']}   extra {a['extra']}   both {a['both']}   "
         f"duplicate rows {a['duplicate_rows']}   ingest_date mismatch {a['ingest_date_mismatch']}"
         f"   -> {'OK' if a['ok'] else 'BROKEN'}",
-        f"  routing accuracy {ro['accuracy']:.3f}   " + "   ".join(
-            f"{k} {v}" for k, v in sorted(ro.items()) if "->" in k),
-        "", "FIELD ACCURACY (exact match, truth-curated files)",
+        f"  routing accuracy {ro['accuracy']:.3f}   "
+        + "   ".join(f"{k} {v}" for k, v in sorted(ro.items()) if "->" in k),
+        "",
+        "FIELD ACCURACY (exact match, truth-curated files)",
     ]
     for f, v in res["fields"].items():
         flag = "  (column missing)" if v.get("missing_column") else ""
         lines.append(f"  {f:14} {v['accuracy']:7.3f}{flag}")
     cs, st, du, br = res["cited_sources"], res["story_id"], res["duplicate_of"], res["breaks"]
     lines += [
-        "", "STRUCTURE",
-        f"  dateline false-positive rate {res['dateline_false_positive_rate']:.3f} "
-        f"({res['dateline_false_positives']})",
+        "",
+        "STRUCTURE",
+        f"  dateline false-positive rate {res['dateline_false_positive_rate']:.3f} ({res['dateline_false_positives']})",
         f"  cited_sources  P {cs['precision']:.3f}  R {cs['recall']:.3f}  F1 {cs['f1']:.3f}",
         f"  broken paragraphs re-joined {br['rejoined']}/{br['total']} ({br['share']:.3f})",
         f"  duplicate_of accuracy {du['accuracy']:.3f} (n={du['n']})   dup flag P "
         f"{du['flag']['precision']:.3f} R {du['flag']['recall']:.3f}",
         f"  story_id pairs  P {st['precision']:.3f}  R {st['recall']:.3f}  F1 {st['f1']:.3f}  "
         f"(truth pairs {st['truth_pairs']}, predicted {st['pred_pairs']})",
-        "", f"LEAKS (curated rows checked: {res['leaks']['rows_checked']})",
+        "",
+        f"LEAKS (curated rows checked: {res['leaks']['rows_checked']})",
     ]
     lk = res["leaks"]
     for kind in ("html", "markdown", "boilerplate", "details", "bad_chars"):
@@ -273,8 +297,9 @@ def _table(res: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
-    ap = argparse.ArgumentParser(prog="python -m dev.corpus.score", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m dev.corpus.score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data-dir", type=Path, required=True, help="the pipeline's data dir")
     ap.add_argument("--truth", type=Path, required=True, help="truth.jsonl from generate.py")
     ap.add_argument("--json", action="store_true", help="print the full result as JSON")

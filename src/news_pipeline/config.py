@@ -6,17 +6,22 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from news_pipeline.io.fs import Location, Url, parse_location
+from news_pipeline.locations import Location, Url, parse_location
 
 #: A local folder (``Path``) or an object-storage prefix (``Url``, ``s3://bucket/prefix``).
 LocationField = Annotated[Location, BeforeValidator(parse_location)]
 
 
-class Thresholds(BaseSettings):
-    """Data-quality limits used by the expectations; ``NEWS_PIPELINE_THRESHOLDS__*`` overrides them."""
+class Thresholds(BaseModel):
+    """Data-quality limits: ``min_chars`` before validation, the rest as the expectation suite's parameters.
+
+    ``NEWS_PIPELINE_THRESHOLDS__*`` environment variables override them (e.g. ``..._MIN_WORDS``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_words: int = Field(30, description="fewer body words than this quarantines an article")
     max_words: int = Field(20_000, description="more body words than this quarantines an article")
@@ -34,7 +39,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWS_PIPELINE_", env_nested_delimiter="__", extra="ignore")
 
     raw_dir: LocationField = Field(
-        Path("data/raw"), description="landing zone: one ISO-date folder per arrival day (a folder or s3://bucket/prefix)"
+        Path("data/raw"),
+        description="landing zone: one ISO-date folder per arrival day (a folder or s3://bucket/prefix)",
     )
     data_dir: LocationField = Field(
         Path("data"), description="root of curated/, quarantine/, reports/ and state/ (a folder or s3://bucket/prefix)"
@@ -45,9 +51,13 @@ class Settings(BaseSettings):
         "(default <user cache>/news-pipeline/s3/<bucket>/<prefix>); a local data_dir is its own work folder "
         "(staged files are renamed into it, so they must be on its file system) and ignores this",
     )
-    batch_size: int = Field(5_000, ge=1, description="raw files per batch task; bounds a worker's memory (about 0.6 GB at 5,000)")
+    batch_size: int = Field(
+        5_000, ge=1, description="raw files per batch task; bounds a worker's memory (about 0.6 GB at 5,000)"
+    )
     max_file_bytes: int = Field(
-        20_000_000, ge=1, description="raw files larger than this are quarantined unread (a news article is far smaller)"
+        20_000_000,
+        ge=1,
+        description="raw files larger than this are quarantined unread (a news article is far smaller)",
     )
     workers: int = Field(2, ge=1, description="batch tasks that run at the same time (threads or Dask workers)")
     task_runner: Literal["auto", "processes", "threads", "dask"] = Field(
@@ -56,7 +66,10 @@ class Settings(BaseSettings):
     dask_address: str | None = Field(None, description="scheduler of an existing Dask cluster; none starts a local one")
     timezone: str = Field("Europe/Vienna", description="time zone of the daily schedule and its logical date")
     story_similarity: float = Field(
-        0.5, gt=0, le=1, description="estimated Jaccard similarity of word 5-grams above which two articles are one story"
+        0.5,
+        gt=0,
+        le=1,
+        description="estimated Jaccard similarity of word 5-grams above which two articles are one story",
     )
     story_window_days: int = Field(30, ge=0, description="how many earlier days a story can reach back")
     lock_timeout: float = Field(0, ge=0, description="seconds to wait for another run on the same data folder")
@@ -70,25 +83,6 @@ class Settings(BaseSettings):
         elif self.work_dir is None:
             self.work_dir = _cache_dir(self.data_dir)
         return self
-
-    @property
-    def curated_dir(self) -> Location:
-        return self.data_dir / "curated" / "articles"
-
-    @property
-    def quarantine_dir(self) -> Location:
-        return self.data_dir / "quarantine" / "articles"
-
-    @property
-    def state_dir(self) -> Location:
-        """Bookkeeping kept with the data: ledger, signatures, partition manifests (under ``data_dir``)."""
-        return self.data_dir / "state"
-
-    @property
-    def local_state_dir(self) -> Path:
-        """Bookkeeping that stays on this machine: staging, the run lock, GX results (``state_dir`` for a local data_dir)."""
-        assert self.work_dir is not None  # set by the validator
-        return self.work_dir / "state"
 
 
 class ObjectStorage(BaseSettings):

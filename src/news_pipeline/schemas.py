@@ -1,4 +1,9 @@
-"""The Arrow schemas of the published datasets, written down once and used for every write."""
+"""The schema of every stored table, written down once and used for every write.
+
+Published datasets (curated, quarantine) and the bookkeeping beside them (signatures, ledger)
+are Arrow schemas; the scratch files of a run (staged batches) and the listing of a landing-zone
+folder are read and written by Polars only, so theirs are Polars schemas.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +54,89 @@ QUARANTINE = pa.schema(
     ]
 )
 
+#: ``state/signatures``: what later partitions need to link duplicates and stories to this one's rows.
+SIGNATURES = pa.schema(
+    [
+        ("doc_id", pa.large_string()),
+        ("source_path", pa.large_string()),
+        ("content_hash", pa.large_string()),
+        ("story_id", pa.large_string()),
+        ("minhash", pa.large_list(pa.uint32())),
+    ]
+)
+
+#: ``state/ledger``: every raw file of a partition as it was processed, to find changed files later.
+LEDGER = pa.schema(
+    [
+        ("source_path", pa.large_string()),
+        ("doc_id", pa.large_string()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("raw_sha256", pa.large_string()),
+        ("outcome", pa.large_string()),  # "curated" or "quarantine"
+        ("run_id", pa.large_string()),
+        ("processed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+#: The files of one landing-zone date folder (:func:`news_pipeline.io.landing.list_files`).
+FILE_LISTING: dict[str, pl.DataType] = {
+    "source_path": pl.String(),
+    "abs_path": pl.Binary(),  # as the OS names it (or the object URL)
+    "size": pl.Int64(),  # null when it cannot be read
+    "mtime_ns": pl.Int64(),
+}
+
+_TEXT_LIST = pl.List(pl.String())
+#: A staged batch: every column a batch produces, before linking and validation (scratch, Polars only).
+STAGED: dict[str, pl.DataType] = {
+    "source_path": pl.String(),
+    "raw_text": pl.String(),
+    "encoding": pl.String(),
+    "raw_sha256": pl.String(),
+    "doc_id": pl.String(),
+    "size": pl.Int64(),
+    "mtime_ns": pl.Int64(),
+    "links": _TEXT_LIST,
+    "publisher": pl.String(),
+    "category": pl.String(),
+    "place": pl.String(),
+    "related": _TEXT_LIST,
+    "title": pl.String(),
+    "teaser": pl.String(),
+    "dateline": pl.String(),
+    "body": pl.String(),
+    "subheadings": _TEXT_LIST,
+    "cited_sources": _TEXT_LIST,
+    "word_count": pl.Int64(),
+    "language": pl.String(),
+    "persons": _TEXT_LIST,
+    "organizations": _TEXT_LIST,
+    "locations": _TEXT_LIST,
+    "content_hash": pl.String(),
+    "minhash": pl.List(pl.UInt32()),
+    "reasons": _TEXT_LIST,  # quarantine reasons known before validation; empty when none
+    "body_chars": pl.UInt32(),
+}
+#: The columns of the staged batches a partition's publish reads first: no text, so all of a partition fits.
+STAGED_META = [
+    "doc_id",
+    "source_path",
+    "reasons",
+    "title",
+    "body_chars",
+    "word_count",
+    "language",
+    "encoding",
+    "content_hash",
+    "minhash",
+    "cited_sources",
+    "links",
+    "size",
+    "mtime_ns",
+    "raw_sha256",
+]
+
 #: The partition column, as readers see it.
 PARTITION_COLUMN = "ingest_date"
 PARTITION_TYPE = pa.date32()
@@ -69,3 +157,11 @@ def conform(df: pl.DataFrame, schema: pa.Schema) -> pa.Table:
     dtypes = polars_schema(schema)
     out = df.select([pl.col(name).cast(dtypes[name]) for name in schema.names])
     return out.to_arrow().cast(schema)
+
+
+def conform_staged(df: pl.DataFrame) -> pl.DataFrame:
+    """A batch's frame as :data:`STAGED` has it: those columns, in that order and of those types."""
+    missing = [name for name in STAGED if name not in df.columns]
+    if missing:
+        raise ValueError(f"batch lacks columns {missing} of the staged schema")
+    return df.select([pl.col(name).cast(dtype) for name, dtype in STAGED.items()])

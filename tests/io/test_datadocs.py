@@ -12,6 +12,7 @@ from urllib.parse import unquote, urljoin
 
 import pytest
 
+from news_pipeline.catalog import Catalog
 from news_pipeline.reporting import datadocs
 from tests.unit.validate.test_validate import article, check
 
@@ -48,13 +49,18 @@ class _Page(HTMLParser):
         return " ".join(self.texts)
 
 
+def _at(data_dir: Path) -> Catalog:
+    """The locations of a local data folder (its own work folder)."""
+    return Catalog(data_dir, data_dir)
+
+
 def _one_run(data_dir: Path, run_id: str = RUN) -> list[Path]:
     """Two partitions of one run: the first with two rejected rows and a failed partition rule."""
     first = check(article("a"), article("bad-title", title=""), article("short", word_count=3), n_files=4)
     second = check(article("a"), article("b"))
     return [
-        *datadocs.save_validation(data_dir, run_id, DAY1, first),
-        *datadocs.save_validation(data_dir, run_id, DAY2, second),
+        *datadocs.save_validation(_at(data_dir), run_id, DAY1, first),
+        *datadocs.save_validation(_at(data_dir), run_id, DAY2, second),
     ]
 
 
@@ -73,9 +79,13 @@ def test_validation_keeps_the_raw_gx_results():
 
 def test_saved_results_are_small_and_name_run_and_partition(tmp_path):
     paths = _one_run(tmp_path)
-    stored = datadocs.results_dir(tmp_path) / RUN
-    assert paths == [stored / "2025-06-01/articles.row.json", stored / "2025-06-01/articles.partition.json",
-                     stored / "2025-06-02/articles.row.json", stored / "2025-06-02/articles.partition.json"]  # fmt: skip
+    stored = _at(tmp_path).gx_results / RUN
+    assert paths == [
+        stored / "2025-06-01/articles.row.json",
+        stored / "2025-06-01/articles.partition.json",
+        stored / "2025-06-02/articles.row.json",
+        stored / "2025-06-02/articles.partition.json",
+    ]
     doc = json.loads(paths[0].read_text())
     assert doc["meta"]["run_id"] == {"run_name": RUN, "run_time": "2025-11-21T14:05:12+00:00"}
     assert doc["meta"]["batch_spec"]["data_asset_name"] == "articles ingest_date=2025-06-01"
@@ -91,7 +101,7 @@ def test_docs_of_a_run_link_every_partition_result(tmp_path, monkeypatch):
     monkeypatch.chdir(cwd)  # GX must write nothing outside data_dir (no gx/, no uncommitted/)
     paths = _one_run(data_dir)
 
-    index = datadocs.build_data_docs(data_dir, paths)
+    index = datadocs.build_data_docs(_at(data_dir), paths)
 
     assert index == data_dir / "reports" / "data_docs" / "index.html" and index.exists()
     assert list(cwd.iterdir()) == []
@@ -101,8 +111,8 @@ def test_docs_of_a_run_link_every_partition_result(tmp_path, monkeypatch):
     for link in links:
         assert (index.parent / unquote(link)).exists()
     for day in ("2025-06-01", "2025-06-02"):
-        assert {l.split("/")[2] for l in links if day in l} == {"row", "partition"}
-        assert all(f"/{RUN}/20251121T140512.000000Z/" in l for l in links)
+        assert {link.split("/")[2] for link in links if day in link} == {"row", "partition"}
+        assert all(f"/{RUN}/20251121T140512.000000Z/" in link for link in links)
     # the suite pages the results link to exist, with the thresholds the run used
     suite_page = index.parent / "expectations" / "articles" / "row.html"
     assert "greater than or equal to 30" in _Page(suite_page.read_text()).text
@@ -110,54 +120,75 @@ def test_docs_of_a_run_link_every_partition_result(tmp_path, monkeypatch):
 
 def test_a_later_run_is_added_and_old_runs_are_pruned(tmp_path):
     _one_run(tmp_path)
-    datadocs.build_data_docs(tmp_path)
+    datadocs.build_data_docs(_at(tmp_path))
     later = "20251122T090000Z-aaaaaa"
-    index = datadocs.build_data_docs(tmp_path, _one_run(tmp_path, later))
+    index = datadocs.build_data_docs(_at(tmp_path), _one_run(tmp_path, later))
     links = _result_links(index)
-    assert len(links) == 8 and {RUN, later} == {l.split("/")[3] for l in links}
+    assert len(links) == 8 and {RUN, later} == {link.split("/")[3] for link in links}
 
-    index = datadocs.build_data_docs(tmp_path, [], keep_runs=1)
-    assert {l.split("/")[3] for l in _result_links(index)} == {later}
-    assert [p.name for p in datadocs.results_dir(tmp_path).iterdir()] == [later]
+    index = datadocs.build_data_docs(_at(tmp_path), [], keep_runs=1)
+    assert {link.split("/")[3] for link in _result_links(index)} == {later}
+    assert [p.name for p in _at(tmp_path).gx_results.iterdir()] == [later]
     assert not list((index.parent / "validations").rglob(f"*{RUN}*/*.html"))
 
 
 def test_run_report_hook_never_raises(tmp_path, monkeypatch):
-    assert datadocs.build_run_docs(tmp_path, "no-such-run") is None  # nothing validated, nothing built
+    assert datadocs.build_run_docs(_at(tmp_path), "no-such-run") is None  # nothing validated, nothing built
     _one_run(tmp_path)
-    index = datadocs.build_run_docs(tmp_path, RUN)
+    index = datadocs.build_run_docs(_at(tmp_path), RUN)
     assert index == str(tmp_path / "reports" / "data_docs" / "index.html")
-    assert datadocs.build_run_docs(tmp_path, "no-such-run") == index  # the existing site
+    assert datadocs.build_run_docs(_at(tmp_path), "no-such-run") == index  # the existing site
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(datadocs, "build_data_docs", broken)
-    assert datadocs.build_run_docs(tmp_path, RUN) is None
+    assert datadocs.build_run_docs(_at(tmp_path), RUN) is None
 
 
 def _chromium(tmp_path: Path, url: str, *args: str) -> str:
     """Run headless Chromium offline (every host name fails to resolve) and return its stdout."""
     profile = tmp_path / "chromium-profile"
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", *args, url,
-    ]  # fmt: skip
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={profile}",
+        *args,
+        url,
+    ]
     env = {**os.environ, "HOME": str(tmp_path)}  # crash reports and caches stay in tmp_path
     out = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+)
 def test_docs_render_in_a_headless_browser(tmp_path):
-    index = datadocs.build_data_docs(tmp_path / "data", _one_run(tmp_path / "data"))
+    index = datadocs.build_data_docs(_at(tmp_path / "data"), _one_run(tmp_path / "data"))
 
     # The index as rendered offline: GX's own table needs CDN scripts, the plain copy lists every result.
     page = _Page(_chromium(tmp_path, index.as_uri(), "--dump-dom"))
-    for expected in ("Validation Results", RUN, "2025-11-21 14:05:12 UTC", "articles.row", "articles.partition",
-                     "ingest_date=2025-06-01", "ingest_date=2025-06-02", "articles ingest_date=2025-06-01", "Failed"):  # fmt: skip
+    for expected in (
+        "Validation Results",
+        RUN,
+        "2025-11-21 14:05:12 UTC",
+        "articles.row",
+        "articles.partition",
+        "ingest_date=2025-06-01",
+        "ingest_date=2025-06-02",
+        "articles ingest_date=2025-06-01",
+        "Failed",
+    ):
         assert expected in page.text, expected
     links = {link for link in page.links if link.startswith("validations/articles/row/") and "2025-06-01" in link}
     assert len(links) == 1  # every cell of the row links to the result page

@@ -19,7 +19,8 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
-from news_pipeline.io.versioned import decode_footer, encode_footer, live_ranges, protected_ranges, write_versioned
+from news_pipeline.io.thrift_footer import decode_footer, encode_footer
+from news_pipeline.io.versioned import live_ranges, protected_ranges, write_versioned
 
 SCHEMA = pa.schema([("doc_id", pa.string()), ("version", pa.string()), ("seq", pa.int64()), ("body", pa.string())])
 FILE_SCHEMA = SCHEMA.with_metadata({b"news_pipeline.run_id": b"run-1"})
@@ -84,8 +85,31 @@ def test_twenty_rewrites_read_back_exactly_and_stale_footers_still_read_old_rows
     pq.write_table(first, final, row_group_size=500, **OPTIONS)  # a plain file, as before this module
     previous, previous_meta = first, pq.read_metadata(final)
     largest, ratios = plain_size(first, tmp_path / "plain.parquet"), []
-    for i, rows in enumerate([1600, 400, 2400, 2300, 100, 2500, 2500, 900, 1800, 3000,
-                              2900, 10, 1200, 2700, 600, 2000, 2100, 300, 2600, 1500], start=1):  # fmt: skip
+    for i, rows in enumerate(
+        [
+            1600,
+            400,
+            2400,
+            2300,
+            100,
+            2500,
+            2500,
+            900,
+            1800,
+            3000,
+            2900,
+            10,
+            1200,
+            2700,
+            600,
+            2000,
+            2100,
+            300,
+            2600,
+            1500,
+        ],
+        start=1,
+    ):
         table = make_table(f"v{i}", rows)
         assert publish([table], final, staged) == rows
         assert not list(staged.parent.iterdir())  # neither the staged file nor its scratch body is left

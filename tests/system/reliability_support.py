@@ -63,7 +63,7 @@ def snapshot(data: Path) -> dict[str, dict[dt.date, pl.DataFrame]]:
 
 
 def stray_files(data: Path) -> list[str]:
-    """Files under the dataset roots other than ``ingest_date=YYYY-MM-DD/part-0.parquet`` (readers' globs see them all)."""
+    """Files under the dataset roots but ``ingest_date=YYYY-MM-DD/part-0.parquet`` (readers' globs see them all)."""
     bad = []
     for name in DATASETS:
         root = data / name / "articles"
@@ -169,8 +169,9 @@ class Versions:
         """An independent copy (same mtimes, same version state) under ``dest``."""
         shutil.copytree(self.raw, dest / "raw", symlinks=True)
         shutil.copytree(self.alt, dest / "alt", symlinks=True)
-        return Versions(dest / "raw", dest / "alt", list(self.changed), list(self.dates), self.state, self.refs,
-                        self.ref_data)  # fmt: skip
+        return Versions(
+            dest / "raw", dest / "alt", list(self.changed), list(self.dates), self.state, self.refs, self.ref_data
+        )
 
     def allowed(self, dataset: str, day: dt.date) -> list[pl.DataFrame]:
         return [self.refs[v][dataset][day] for v in ("A", "B") if day in self.refs[v][dataset]]
@@ -186,8 +187,16 @@ def build_versions(root: Path, n_articles: int = 300, n_dates: int = 3, seed: in
 
     raw, alt, pool = root / "raw", root / "alt", root / "pool"
     build_corpus(raw, n_articles=n_articles, n_dates=n_dates, seed=seed, truth_path=root / "truth.jsonl")
-    build_corpus(pool, n_articles=12 * n_dates, n_dates=n_dates, seed=seed + 1, broken_share=0.0,
-                 exact_dup_share=0.0, near_dup_share=0.0, truth_path=root / "pool-truth.jsonl")  # fmt: skip
+    build_corpus(
+        pool,
+        n_articles=12 * n_dates,
+        n_dates=n_dates,
+        seed=seed + 1,
+        broken_share=0.0,
+        exact_dup_share=0.0,
+        near_dup_share=0.0,
+        truth_path=root / "pool-truth.jsonl",
+    )
     changed: list[str] = []
     days = sorted(p.name for p in raw.iterdir() if p.is_dir())
     for day in days:
@@ -196,7 +205,7 @@ def build_versions(root: Path, n_articles: int = 300, n_dates: int = 3, seed: in
         removed, edited = files[:4], files[4:8]
         for path in removed:  # in A only
             changed.append(path.relative_to(raw).as_posix())
-        for path, new in zip(edited, extra[:4]):  # other bytes in B
+        for path, new in zip(edited, extra[:4], strict=False):  # other bytes in B
             rel = path.relative_to(raw).as_posix()
             (alt / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(new, alt / rel)

@@ -35,12 +35,21 @@ def _seed_texts(seed_paths: list[Path]) -> dict[str, str]:
 
 
 def build_bad_zone(root: Path, seed_paths: list[Path]) -> tuple[Path, dict[str, str], dict[str, tuple[str, str]]]:
-    """The landing zone; returns (raw dir, bad source_path -> expected reason, good source_path -> (title, encoding))."""
+    """The landing zone: (raw dir, bad source_path -> expected reason, good source_path -> (title, encoding))."""
     from dev.corpus.generate import build_corpus
 
     raw = root / "raw"
-    build_corpus(raw, n_articles=40, n_dates=1, seed=21, start_date=DAY, broken_share=0.0, exact_dup_share=0.0,
-                 near_dup_share=0.0, truth_path=root / "truth.jsonl")  # fmt: skip
+    build_corpus(
+        raw,
+        n_articles=40,
+        n_dates=1,
+        seed=21,
+        start_date=DAY,
+        broken_share=0.0,
+        exact_dup_share=0.0,
+        near_dup_share=0.0,
+        truth_path=root / "truth.jsonl",
+    )
     day = raw / DAY
     outside = root / "outside"  # link targets outside the landing zone
     (outside / "folder").mkdir(parents=True)
@@ -127,8 +136,9 @@ def test_bad_inputs_are_quarantined_with_reasons_and_the_rest_is_published(seed_
     data = tmp_path / "data"
     env = subprocess_env(tmp_path, harness_api_url())
     with open(tmp_path / "out.txt", "wb") as out, open(tmp_path / "err.txt", "wb") as err:
-        proc = subprocess.Popen([CLI, "run", "--raw-dir", str(raw), "--data-dir", str(data)], env=env, stdout=out,
-                                stderr=err)  # fmt: skip
+        proc = subprocess.Popen(
+            [CLI, "run", "--raw-dir", str(raw), "--data-dir", str(data)], env=env, stdout=out, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak memory
         proc.returncode = os.waitstatus_to_exitcode(status)
     stderr = (tmp_path / "err.txt").read_text(errors="replace")
@@ -136,7 +146,7 @@ def test_bad_inputs_are_quarantined_with_reasons_and_the_rest_is_published(seed_
     assert usage.ru_maxrss * 1024 < MAX_RSS_BYTES, f"peak memory {usage.ru_maxrss / 1024:.0f} MB"
 
     curated, quarantine = assert_accounting(raw, data)
-    reasons = dict(zip(quarantine["source_path"], quarantine["reasons"].to_list()))
+    reasons = dict(zip(quarantine["source_path"], quarantine["reasons"].to_list(), strict=False))
     for path, expected in bad.items():
         assert path in reasons, f"{path!r} is not quarantined"
         assert any(expected in r for r in reasons[path]), f"{path!r}: {reasons[path]} lacks {expected!r}"

@@ -69,8 +69,9 @@ def _run_cli(args: list, env: dict, logs: Path, watch_workers: bool = False) -> 
     """
     logs.mkdir(parents=True, exist_ok=True)
     with (logs / "stdout").open("w") as out, (logs / "stderr").open("w") as err:  # files: a full pipe would block it
-        proc = subprocess.Popen([str(BIN / "news-pipeline"), *map(str, args)], env=env, stdout=out, stderr=err,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            [str(BIN / "news-pipeline"), *map(str, args)], env=env, stdout=out, stderr=err, start_new_session=True
+        )
         workers: set[int] = set()
         deadline = time.monotonic() + 300
         while proc.poll() is None and time.monotonic() < deadline:
@@ -100,8 +101,11 @@ def on_threads(tmp_path_factory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("threads")
     raw, data = tmp / "raw", tmp / "data"
     shutil.copytree(SAMPLE_RAW, raw, symlinks=True)
-    done, _ = _run_cli(["run", "--raw-dir", raw, "--data-dir", data],
-                       _env(tmp / "home") | {"NEWS_PIPELINE_TASK_RUNNER": "threads"}, tmp / "logs")  # fmt: skip
+    done, _ = _run_cli(
+        ["run", "--raw-dir", raw, "--data-dir", data],
+        _env(tmp / "home") | {"NEWS_PIPELINE_TASK_RUNNER": "threads"},
+        tmp / "logs",
+    )
     assert done.returncode == 0, done.stderr
     return raw, data
 

@@ -7,6 +7,7 @@ the Prefect client. Both subprocesses are stopped whatever happens (module fixtu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -71,10 +72,8 @@ def _stop(proc: subprocess.Popen, timeout: float = 15) -> None:
             pass
         except ProcessLookupError:
             return
-    try:  # children (uvicorn, flow-run processes) that outlived their leader go too
+    with contextlib.suppress(ProcessLookupError):  # children (uvicorn, flow-run processes) that outlived their leader
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(10)
 
 

@@ -14,9 +14,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-from news_pipeline import schemas as schema
-from news_pipeline.io import storage
-from news_pipeline.config import Settings
+from news_pipeline import schemas
+from news_pipeline.catalog import PART_FILE, partition_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -59,7 +58,7 @@ def test_sample_run_accounting_and_schema(landing_zone: Path, tmp_path: Path):
     assert summary["curated"] == curated.height and summary["failed_partitions"] == []
     assert curated["doc_id"].is_unique().all()
     assert curated.schema["ingest_date"] == pl.Date
-    assert set(schema.CURATED.names) <= set(curated.columns)
+    assert set(schemas.CURATED.names) <= set(curated.columns)
     assert curated["title"].null_count() == 0 and curated["body"].null_count() == 0
     assert (curated["language"] == "de").all()
     # the seeds land in curated with their headlines
@@ -72,9 +71,7 @@ def test_sample_run_accounting_and_schema(landing_zone: Path, tmp_path: Path):
     assert quarantine["reasons"].list.first().str.contains(": ").all()
     # one file per partition and dataset, nothing else visible under the dataset roots
     for root in (data / "curated" / "articles", data / "quarantine" / "articles"):
-        assert sorted(p.name for p in root.rglob("*") if p.is_file()) == [storage.PART_FILE] * len(
-            list(root.iterdir())
-        )
+        assert sorted(p.name for p in root.rglob("*") if p.is_file()) == [PART_FILE] * len(list(root.iterdir()))
 
 
 def test_readers_without_project_code(landing_zone: Path, tmp_path: Path):
@@ -83,8 +80,10 @@ def test_readers_without_project_code(landing_zone: Path, tmp_path: Path):
     glob = f"{data}/curated/articles/**/*.parquet"
     lazy = pl.scan_parquet(glob, hive_partitioning=True).collect()
     duck = duckdb.sql(f"select * from read_parquet('{glob}', hive_partitioning=true)")
-    assert dict(zip(duck.columns, duck.types))["ingest_date"] == "DATE"
-    assert duckdb.sql(f"select count(*) from read_parquet('{glob}', hive_partitioning=true)").fetchall() == [(lazy.height,)]
+    assert dict(zip(duck.columns, duck.types, strict=False))["ingest_date"] == "DATE"
+    assert duckdb.sql(f"select count(*) from read_parquet('{glob}', hive_partitioning=true)").fetchall() == [
+        (lazy.height,)
+    ]
     typed = ds.dataset(
         data / "curated" / "articles",
         partitioning=ds.partitioning(pa.schema([("ingest_date", pa.date32())]), flavor="hive"),
@@ -119,8 +118,8 @@ def test_changed_folder_is_reprocessed_and_backfill_touches_only_its_range(landi
     data = tmp_path / "data"
     run_flow(landing_zone, data)
     days = sorted(p.name for p in landing_zone.iterdir() if p.is_dir())
-    first_file = storage.partition_file(data / "curated" / "articles", dt.date.fromisoformat(days[0]))
-    last_file = storage.partition_file(data / "curated" / "articles", dt.date.fromisoformat(days[-1]))
+    first_file = partition_file(data / "curated" / "articles", dt.date.fromisoformat(days[0]))
+    last_file = partition_file(data / "curated" / "articles", dt.date.fromisoformat(days[-1]))
     untouched = first_file.stat().st_mtime_ns
     # a new file lands in the last folder: only that folder is reprocessed
     shutil.copy(next((landing_zone / days[0]).glob("000_*.txt")), landing_zone / days[-1] / "late-arrival.txt")
@@ -134,7 +133,9 @@ def test_changed_folder_is_reprocessed_and_backfill_touches_only_its_range(landi
     assert late["story_id"].to_list() == original["story_id"].to_list()
     assert first_file.stat().st_mtime_ns == untouched
     # backfill of the last day only rewrites that day
-    backfilled = run_flow(landing_zone, data, start=dt.date.fromisoformat(days[-1]), end=dt.date.fromisoformat(days[-1]), force=True)
+    backfilled = run_flow(
+        landing_zone, data, start=dt.date.fromisoformat(days[-1]), end=dt.date.fromisoformat(days[-1]), force=True
+    )
     assert [p["ingest_date"] for p in backfilled["partitions_detail"]] == [days[-1]]
     assert first_file.stat().st_mtime_ns == untouched and last_file.exists()
     assert_accounting(landing_zone, data)
@@ -157,8 +158,12 @@ def test_quality_gate_failure_keeps_published_data(landing_zone: Path, tmp_path:
 
 def test_cli_run_prints_summary_and_fails_cleanly(landing_zone: Path, tmp_path: Path):
     exe = Path(sys.executable).with_name("news-pipeline")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {"NEWS_PIPELINE_RAW_DIR": str(landing_zone)}
-    done = subprocess.run([exe, "run", "--data-dir", tmp_path / "d"], capture_output=True, text=True, env=env, timeout=600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {
+        "NEWS_PIPELINE_RAW_DIR": str(landing_zone)
+    }
+    done = subprocess.run(
+        [exe, "run", "--data-dir", tmp_path / "d"], capture_output=True, text=True, env=env, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert "curated" in done.stdout and "quarantined" in done.stdout
     assert "Traceback" not in done.stderr and "Error" not in done.stderr

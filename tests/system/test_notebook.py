@@ -114,7 +114,12 @@ def sample_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     exe = Path(sys.executable).with_name("news-pipeline")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     done = subprocess.run(
-        [exe, "run", "--raw-dir", raw, "--data-dir", data], check=False, capture_output=True, text=True, env=env, timeout=600
+        [exe, "run", "--raw-dir", raw, "--data-dir", data],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     return data
@@ -157,7 +162,10 @@ def test_notebook_on_a_single_day(sample_data: Path):
     assert figures(nb) == FIGURES
     assert shown(nb, "Ingest dates") == f"{day} … {day} (1 day with data)"
     assert int(shown(nb, "Curated articles")) == one_day.height > 0
-    assert int(shown(nb, "Quarantined files")) == read(sample_data, "quarantine").filter(pl.col("ingest_date") == day).height
+    assert (
+        int(shown(nb, "Quarantined files"))
+        == read(sample_data, "quarantine").filter(pl.col("ingest_date") == day).height
+    )
     assert shown(nb, "Most cited") == most_cited(one_day)
 
 

@@ -18,12 +18,12 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pytest
 
-from news_pipeline.io import fs, storage
-from news_pipeline import pipeline
-from news_pipeline.stages.ingest import read_batch
-from news_pipeline.io.landing import LandingZoneError, list_files, select_partitions
-from news_pipeline.io.fs import Url
+from news_pipeline.catalog import PART_FILE, Catalog
 from news_pipeline.config import Settings
+from news_pipeline.io.landing import LandingZoneError, list_files, read_batch, select_partitions
+from news_pipeline.locations import Url, parse_location
+from news_pipeline.stages.ingest import decode_batch
+from news_pipeline.state import committed_run, path_doc_ids
 from tests.conftest import SAMPLE_RAW
 from tests.system.reliability_support import CLI, canonical, harness_api_url, subprocess_env
 
@@ -43,8 +43,14 @@ class S3:
             "NEWS_PIPELINE_S3_ENDPOINT_URL": endpoint,
         }
         host = endpoint.removeprefix("http://")
-        self.fs = pafs.S3FileSystem(access_key="test", secret_key="test", region="us-east-1", endpoint_override=host,
-                                    scheme="http", allow_bucket_creation=True)  # fmt: skip
+        self.fs = pafs.S3FileSystem(
+            access_key="test",
+            secret_key="test",
+            region="us-east-1",
+            endpoint_override=host,
+            scheme="http",
+            allow_bucket_creation=True,
+        )
 
     def upload_tree(self, local: Path, prefix: str) -> None:
         """A local landing zone as objects under ``bucket/prefix`` (keys = paths relative to ``local``)."""
@@ -124,19 +130,22 @@ def reference(prefect_harness, tmp_path_factory) -> Path:
 
 
 def test_locations_parse_join_and_reject():
-    url = fs.parse_location("s3://bucket/some/prefix/")
+    url = parse_location("s3://bucket/some/prefix/")
     assert url == Url("s3", "bucket/some/prefix") and str(url) == "s3://bucket/some/prefix"
     assert str(url / "curated" / "articles") == "s3://bucket/some/prefix/curated/articles"
     assert url.name == "prefix" and str(url.parent) == "s3://bucket/some" and url.bucket == "bucket"
     assert (url / "2025-06-01" / "a.txt").relative_to(url) == "2025-06-01/a.txt"
-    assert fs.parse_location("data/raw") == Path("data/raw")
+    assert parse_location("data/raw") == Path("data/raw")
     for bad in ("gs://bucket/x", "s3://", "s3://bucket//x", "s3://bucket/../x"):
         with pytest.raises(ValueError):
             Url.parse(bad)
     settings = Settings(raw_dir="s3://b/raw", data_dir="s3://b/data", work_dir="/tmp/w")
-    assert settings.state_dir == Url("s3", "b/data/state") and settings.local_state_dir == Path("/tmp/w/state")
+    remote = Catalog.of(settings)
+    assert remote.state == Url("s3", "b/data/state") and remote.local_state == Path("/tmp/w/state")
     local = Settings(raw_dir="raw", data_dir="out", work_dir="/tmp/w")  # a local data_dir is its own work folder
-    assert local.work_dir == Path("out") and local.local_state_dir == local.state_dir == Path("out/state")
+    assert local.work_dir == Path("out") and Catalog.of(local).local_state == Catalog.of(local).state == Path(
+        "out/state"
+    )
 
 
 def test_raw_objects_follow_the_local_rules(s3: S3, tmp_path: Path):
@@ -166,10 +175,11 @@ def test_raw_objects_follow_the_local_rules(s3: S3, tmp_path: Path):
         listed = list_files(settings.raw_dir, part)
         paths = listed["abs_path"].to_list()
         frame = read_batch(paths, listed["source_path"].to_list(), settings.max_file_bytes)
-        results[where] = frame.with_columns(pipeline.path_doc_ids(settings, paths).alias("doc_id"), listed["size"])
+        frame = decode_batch(frame, settings.max_file_bytes)
+        results[where] = frame.with_columns(path_doc_ids(settings.raw_dir, paths).alias("doc_id"), listed["size"])
     local, remote = results.values()
     assert local.equals(remote), f"local:\n{local}\nobject storage:\n{remote}"
-    errors = dict(zip(remote["source_path"], remote["read_error"]))
+    errors = dict(zip(remote["source_path"], remote["read_error"], strict=False))
     assert errors[f"{day}/big.txt"] == "is 70,000 bytes, larger than the 60,000-byte limit for one article"
     assert errors[f"{day}/empty.txt"] == "is empty" and "truncated" in errors[f"{day}/truncated.txt.gz"]
     assert remote.filter(pl.col("source_path").str.ends_with("zipped.txt.gz"))["encoding"].to_list() == ["gzip+utf-8"]
@@ -194,16 +204,19 @@ def test_cli_on_object_storage_equals_local_run_is_incremental_and_backfills_onl
     s3.upload_tree(SAMPLE_RAW, "e2e/raw")
     raw, data = f"s3://{BUCKET}/e2e/raw", f"s3://{BUCKET}/e2e/data"
     env = subprocess_env(tmp_path, harness_api_url(), **s3.env, NEWS_PIPELINE_WORK_DIR=str(tmp_path / "work"))
-    done = subprocess.run([CLI, "run", "--raw-dir", raw, "--data-dir", data], capture_output=True, text=True, env=env,
-                          timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [CLI, "run", "--raw-dir", raw, "--data-dir", data], capture_output=True, text=True, env=env, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and f"Report: {data}/reports/" in " ".join(done.stdout.split())
     for name in ("curated", "quarantine"):
-        assert same_rows(s3.read_dataset("e2e/data", name), read_local(reference, name)), f"{name} differs from the local run"
+        assert same_rows(s3.read_dataset("e2e/data", name), read_local(reference, name)), (
+            f"{name} differs from the local run"
+        )
     # one object per partition and dataset under the dataset roots; staging and the lock stayed local
     days = sorted(p.name for p in SAMPLE_RAW.iterdir() if p.is_dir())
     for name in ("curated", "quarantine"):
-        assert s3.keys(f"e2e/data/{name}/articles") == [f"ingest_date={d}/{storage.PART_FILE}" for d in days]
+        assert s3.keys(f"e2e/data/{name}/articles") == [f"ingest_date={d}/{PART_FILE}" for d in days]
     assert {k.split("/")[0] for k in s3.keys("e2e/data")} == {"curated", "quarantine", "state", "reports"}
     assert (tmp_path / "work" / "state" / "run.lock").exists()
     assert not list((tmp_path / "work" / "state" / "staging").rglob("*.parquet"))
@@ -214,7 +227,7 @@ def test_cli_on_object_storage_equals_local_run_is_incremental_and_backfills_onl
     monkeypatch.setenv("NEWS_PIPELINE_WORK_DIR", str(tmp_path / "work"))
     before = s3.snapshot("e2e/data")
     settings = Settings(raw_dir=raw, data_dir=data)
-    assert all(pipeline._committed_run(settings, dt.date.fromisoformat(d)) for d in days)
+    assert all(committed_run(Catalog.of(settings), dt.date.fromisoformat(d)) for d in days)
     article = next(k for k in s3.keys("e2e/raw") if k.startswith(f"{days[0]}/000_"))
     s3.put(f"e2e/raw/{article}", s3.get(f"e2e/raw/{article}"))
     again = run_flow(raw, data)
@@ -226,8 +239,10 @@ def test_cli_on_object_storage_equals_local_run_is_incremental_and_backfills_onl
     run_flow(raw, data, start=dt.date.fromisoformat(middle), end=dt.date.fromisoformat(middle), force=True)
     after = s3.snapshot("e2e/data")
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    assert changed and all(middle in k for k in changed), f"outside {middle}: {sorted(k for k in changed if middle not in k)}"
-    assert {f"curated/articles/ingest_date={middle}/{storage.PART_FILE}", f"state/partitions/{middle}.json"} <= changed
+    assert changed and all(middle in k for k in changed), (
+        f"outside {middle}: {sorted(k for k in changed if middle not in k)}"
+    )
+    assert {f"curated/articles/ingest_date={middle}/{PART_FILE}", f"state/partitions/{middle}.json"} <= changed
     for name in ("curated", "quarantine"):
         assert same_rows(s3.read_dataset("e2e/data", name), read_local(reference, name))
 

@@ -1,7 +1,7 @@
 """Property: for any mix of good and broken files, names and nesting, every raw entry ends as exactly one row.
 
-The pipeline functions are called directly (no Prefect), the way the flow calls them, so each
-example takes a fraction of a second.
+The run loop is called directly (no Prefect), with batches run one at a time in this process,
+so each example takes a fraction of a second.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from news_pipeline import pipeline
+from news_pipeline import runner
 from news_pipeline.config import Settings
 from tests.system.reliability_support import assert_accounting, raw_entries, read_dataset
 
@@ -54,16 +55,44 @@ BAD = {
     "named-pipe": None,
     "device-link": None,
 }
-FRAGMENTS = [b"a", b"Z", b"7", b" ", b"-", b"_", b".", b"~", b"(", b"'", b"#", b"%", b"=", b"\t", b".txt", b".gz",
-             "ä".encode(), "a\u0308".encode(), "ß".encode(), "名".encode(), "📰".encode(), "\u200b".encode(),
-             b"\xff", b"\xe9", b"\xc3", b"x" * 100]  # fmt: skip
-names = st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=5).map(b"".join).filter(
-    lambda n: n not in (b".", b"..") and len(n) <= 255
+FRAGMENTS = [
+    b"a",
+    b"Z",
+    b"7",
+    b" ",
+    b"-",
+    b"_",
+    b".",
+    b"~",
+    b"(",
+    b"'",
+    b"#",
+    b"%",
+    b"=",
+    b"\t",
+    b".txt",
+    b".gz",
+    "ä".encode(),
+    "a\u0308".encode(),
+    "ß".encode(),
+    "名".encode(),
+    "📰".encode(),
+    "\u200b".encode(),
+    b"\xff",
+    b"\xe9",
+    b"\xc3",
+    b"x" * 100,
+]
+names = (
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=5)
+    .map(b"".join)
+    .filter(lambda n: n not in (b".", b"..") and len(n) <= 255)
 )
 entry = st.tuples(st.sampled_from(sorted(GOOD) + sorted(BAD)), st.lists(names, max_size=2), names)
 partition = st.tuples(st.sampled_from(sorted(GOOD)), names, st.lists(entry, max_size=7))
-landing_zones = st.dictionaries(st.sampled_from(["2025-06-01", "2025-06-02", "2025-06-03"]), partition,
-                                min_size=1, max_size=2)  # fmt: skip
+landing_zones = st.dictionaries(
+    st.sampled_from(["2025-06-01", "2025-06-02", "2025-06-03"]), partition, min_size=1, max_size=2
+)
 
 
 def _make(path: bytes, kind: str, outside: bytes) -> None:
@@ -80,6 +109,13 @@ def _make(path: bytes, kind: str, outside: bytes) -> None:
     else:
         with open(path, "wb") as fh:
             fh.write((GOOD.get(kind) or BAD[kind])())
+
+
+def _publish_all(cfg: Settings) -> list:
+    """Plan and publish every new or changed partition, batches in this process; their results."""
+    plans, _ = runner.plan_partitions(cfg)
+    with runner.LocalExecutor("inline") as executor:
+        return runner.run_partitions(cfg, plans, runner.new_run_id(), executor)
 
 
 def _build(root: bytes, zone: dict) -> dict[str, str]:
@@ -114,20 +150,21 @@ def test_every_raw_entry_is_exactly_one_row(zone, batch_size):
         made = _build(os.fsencode(root), zone)
         raw, data = Path(root) / "raw", Path(root) / "data"
         assert set(made) == raw_entries(raw)
-        cfg = Settings(raw_dir=raw, data_dir=data, max_file_bytes=MAX_BYTES, batch_size=batch_size,
-                       thresholds={"max_quarantine_share": 1.0})  # fmt: skip
-        plans, _ = pipeline.plan_partitions(cfg)
-        run_id = pipeline.new_run_id()
-        for plan in plans:
-            batches = [pipeline.process_batch(cfg, plan.ingest_date, run_id, i, f) for i, f in enumerate(plan.batches)]
-            result = pipeline.finalize_partition(cfg, plan, run_id, batches)
+        cfg = Settings(
+            raw_dir=raw,
+            data_dir=data,
+            max_file_bytes=MAX_BYTES,
+            batch_size=batch_size,
+            thresholds={"max_quarantine_share": 1.0},
+        )
+        for result in _publish_all(cfg):
             assert result.published, result.failures
-        curated, quarantine = assert_accounting(raw, data)
-        cur, qua = set(curated["source_path"]), set(quarantine["source_path"])
+        curated, _ = assert_accounting(raw, data)
+        cur = set(curated["source_path"])
         for path, kind in made.items():
             assert (path in cur) == (kind in GOOD), f"{kind} file {path!r} in the wrong dataset"
         # a second plan finds nothing new: odd names, links and pipes do not look "changed"
-        todo, skipped = pipeline.plan_partitions(cfg)
+        todo, skipped = runner.plan_partitions(cfg)
         assert todo == [] and len(skipped) == len(zone)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -137,16 +174,17 @@ def test_pool_kinds_behave_as_labelled(tmp_path: Path):
     """The pool itself: each good kind alone is curated, each bad kind alone is quarantined."""
     zone = {"2025-06-01": ("utf8-a", b"anchor.txt", [(k, [], k.encode()) for k in [*GOOD, *BAD]])}
     made = _build(os.fsencode(tmp_path), zone)
-    cfg = Settings(raw_dir=tmp_path / "raw", data_dir=tmp_path / "data", max_file_bytes=MAX_BYTES,
-                   thresholds={"max_quarantine_share": 1.0})  # fmt: skip
-    plans, _ = pipeline.plan_partitions(cfg)
-    run_id = pipeline.new_run_id()
-    batches = [pipeline.process_batch(cfg, plans[0].ingest_date, run_id, i, f) for i, f in enumerate(plans[0].batches)]
-    assert pipeline.finalize_partition(cfg, plans[0], run_id, batches).published
+    cfg = Settings(
+        raw_dir=tmp_path / "raw",
+        data_dir=tmp_path / "data",
+        max_file_bytes=MAX_BYTES,
+        thresholds={"max_quarantine_share": 1.0},
+    )
+    [result] = _publish_all(cfg)
+    assert result.published
     curated, quarantine = assert_accounting(tmp_path / "raw", tmp_path / "data")
     assert set(curated["source_path"]) == {p for p, k in made.items() if k in GOOD}
     assert set(quarantine["source_path"]) == {p for p, k in made.items() if k in BAD}
-
 
 
 def test_undecodable_name_and_its_rendering_are_two_rows(tmp_path: Path):
@@ -157,11 +195,9 @@ def test_undecodable_name_and_its_rendering_are_two_rows(tmp_path: Path):
     with open(os.path.join(os.fsencode(day), b"caf\xe9.txt"), "wb") as fh:
         fh.write(_TEXT[1].encode())
     cfg = Settings(raw_dir=tmp_path / "raw", data_dir=tmp_path / "data")
-    plans, _ = pipeline.plan_partitions(cfg)
-    run_id = pipeline.new_run_id()
-    batches = [pipeline.process_batch(cfg, plans[0].ingest_date, run_id, i, f) for i, f in enumerate(plans[0].batches)]
-    assert pipeline.finalize_partition(cfg, plans[0], run_id, batches).published
+    [result] = _publish_all(cfg)
+    assert result.published
     curated = read_dataset(tmp_path / "data", "curated")
     assert curated["source_path"].to_list() == ["2025-06-01/caf\\xe9.txt"] * 2
     assert curated["doc_id"].n_unique() == 2 and curated["title"].n_unique() == 2
-    assert pipeline.plan_partitions(cfg)[0] == [], "the partition must not look changed on the next run"
+    assert runner.plan_partitions(cfg)[0] == [], "the partition must not look changed on the next run"

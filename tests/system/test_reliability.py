@@ -7,6 +7,7 @@ reference outputs come from clean runs; every partition a reader sees must equal
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import random
@@ -19,9 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from news_pipeline import pipeline
-from news_pipeline.io import storage
+from news_pipeline import runner
+from news_pipeline.catalog import Catalog, partition_file
 from news_pipeline.config import Settings
+from news_pipeline.io.publish import run_lock
+from news_pipeline.state import committed_run
 from tests.system.reliability_support import (
     CLI,
     DATASETS,
@@ -81,10 +84,10 @@ def versions(tmp_path_factory, prefect_harness):
 ZYGOTE = textwrap.dedent(
     """
     import json, os, signal, sys, threading, traceback
-    from news_pipeline.stages import language, validate
-    from news_pipeline.io import storage
+    from news_pipeline import gx_runtime
+    from news_pipeline.io import publish as storage
     import flows.articles
-    validate._gx()
+    gx_runtime.load_gx()
     print("ready", flush=True)
     for line in sys.stdin:
         job = json.loads(line)
@@ -128,9 +131,14 @@ class Zygote:
     def __init__(self, env: dict, log: Path):
         self.log = log
         self.proc = subprocess.Popen(
-            [PYTHON, "-c", ZYGOTE], cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=open(log, "ab"), text=True,
-        )  # fmt: skip
+            [PYTHON, "-c", ZYGOTE],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=open(log, "ab"),  # noqa: SIM115 - the child process owns it
+            text=True,
+        )
         self.ready = False
 
     def _wait_ready(self) -> None:
@@ -146,8 +154,14 @@ class Zygote:
 
     def start(self, raw: Path, data: Path, kill_after: int = 0, kill_during: int = 0, delay: float = 0.0) -> int:
         self._wait_ready()
-        job = {"raw": str(raw), "data": str(data), "log": str(self.log), "kill_after": kill_after,
-               "kill_during": kill_during, "delay": delay}  # fmt: skip
+        job = {
+            "raw": str(raw),
+            "data": str(data),
+            "log": str(self.log),
+            "kill_after": kill_after,
+            "kill_during": kill_during,
+            "delay": delay,
+        }
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         word, pid = self._line()
@@ -207,12 +221,16 @@ def _life(v, data: Path, zygote: Zygote, trigger: tuple, rng: random.Random) -> 
     """Start a worker, kill -9 it when ``trigger`` fires; return how it ended ('killed' or 'finished')."""
     settings = Settings(raw_dir=v.raw, data_dir=data)
     kind = trigger[0]
-    curated = [storage.partition_file(settings.curated_dir, d) for d in v.dates]
-    manifests = [storage.manifest_path(settings, d) for d in v.dates]
+    catalog = Catalog.of(settings)
+    curated = [partition_file(catalog.curated, d) for d in v.dates]
+    manifests = [catalog.manifest(d) for d in v.dates]
     inodes = [_inode(p) for p in curated]
     mtimes = [_mtime(p) for p in manifests]
     pid = zygote.start(
-        v.raw, data, kill_after=trigger[1] if kind == "self" else 0, kill_during=trigger[1] if kind == "during" else 0,
+        v.raw,
+        data,
+        kill_after=trigger[1] if kind == "self" else 0,
+        kill_during=trigger[1] if kind == "during" else 0,
         delay=rng.uniform(0, trigger[2]) if kind == "during" else 0.0,
     )
 
@@ -224,7 +242,7 @@ def _life(v, data: Path, zygote: Zygote, trigger: tuple, rng: random.Random) -> 
         if kind == "replaced":
             return _inode(curated[trigger[1]]) != inodes[trigger[1]]
         if kind == "manifest":
-            return sum(_mtime(p) != m for p, m in zip(manifests, mtimes)) >= trigger[1]
+            return sum(_mtime(p) != m for p, m in zip(manifests, mtimes, strict=False)) >= trigger[1]
         return False
 
     started = time.monotonic()
@@ -232,10 +250,8 @@ def _life(v, data: Path, zygote: Zygote, trigger: tuple, rng: random.Random) -> 
         if fire():
             if len(trigger) > 2 and kind != "during":  # a random moment after the event
                 time.sleep(rng.uniform(0, trigger[2]))
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             break
         if time.monotonic() - started > 300:  # a guard against a hung worker, not a speed check
             os.killpg(pid, signal.SIGKILL)
@@ -244,7 +260,9 @@ def _life(v, data: Path, zygote: Zygote, trigger: tuple, rng: random.Random) -> 
     rc = zygote.exit_code(pid)
     if rc == -signal.SIGKILL:
         return "killed"
-    assert rc == 0, f"worker failed with {rc} (trigger {trigger}); log:\n{zygote.log.read_text(errors='replace')[-3000:]}"
+    assert rc == 0, (
+        f"worker failed with {rc} (trigger {trigger}); log:\n{zygote.log.read_text(errors='replace')[-3000:]}"
+    )
     return "finished"
 
 
@@ -302,9 +320,9 @@ def test_kill_9_at_many_points_never_exposes_a_partial_partition(zygote, version
             assert view[name][day].equals(v.refs[v.state][name][day]), f"{name} {day} differs from the clean run"
     assert_accounting(v.raw, data)
     settings = Settings(raw_dir=v.raw, data_dir=data)
-    assert all(pipeline._committed_run(settings, day) for day in v.dates), "a partition is left uncommitted"
+    assert all(committed_run(Catalog.of(settings), day) for day in v.dates), "a partition is left uncommitted"
     assert not any((data / "state" / "staging").rglob("*.parquet")), "staging was not cleaned up"
-    todo, skipped = pipeline.plan_partitions(settings)
+    todo, skipped = runner.plan_partitions(settings)
     assert not todo and len(skipped) == len(v.dates), "after the repair run nothing is left to do"
 
 
@@ -343,7 +361,8 @@ READER = textwrap.dedent(
                     except BaseException as err:  # Polars panics are BaseExceptions
                         if isinstance(err, (KeyboardInterrupt, SystemExit)):
                             raise
-                        fh.write(json.dumps({"engine": engine, "dataset": name, "error": f"{type(err).__name__}: {err}"[:300]}) + "\\n")
+                        error = f"{type(err).__name__}: {err}"[:300]
+                        fh.write(json.dumps({"engine": engine, "dataset": name, "error": error}) + "\\n")
     """
 )
 
@@ -353,14 +372,16 @@ def test_readers_see_whole_partitions_while_backfills_rewrite_them(versions, tmp
     v = versions.copy(tmp_path)
     data = tmp_path / "data"
     shutil.copytree(versions.ref_data["A"], data)
-    expected = {
-        (name, str(day)): {ref.height for ref in v.allowed(name, day)} for name in DATASETS for day in v.dates
-    }
+    expected = {(name, str(day)): {ref.height for ref in v.allowed(name, day)} for name in DATASETS for day in v.dates}
     stop, out = tmp_path / "stop", tmp_path / "reads.jsonl"
     env = subprocess_env(tmp_path, None)
     readers = [
-        subprocess.Popen([PYTHON, "-c", READER, str(data), str(stop), str(out) + str(i)], env=env, cwd=tmp_path,
-                         stderr=open(tmp_path / f"reader{i}.log", "wb"))  # fmt: skip
+        subprocess.Popen(
+            [PYTHON, "-c", READER, str(data), str(stop), str(out) + str(i)],
+            env=env,
+            cwd=tmp_path,
+            stderr=open(tmp_path / f"reader{i}.log", "wb"),  # noqa: SIM115 - the child process owns it
+        )
         for i in range(2)
     ]
     try:
@@ -395,7 +416,7 @@ def test_readers_see_whole_partitions_while_backfills_rewrite_them(versions, tmp
     # the data promise: no reader, whatever engine, ever sees a partial or mixed partition
     assert not wrong, f"readers saw incomplete partitions: {wrong[:10]}"
     # and no read fails: Polars and DuckDB read a footer, then reopen the path for the pages; a
-    # publish in between leaves the old pages where they were (news_pipeline.versioned)
+    # publish in between leaves the old pages where they were (news_pipeline.io.versioned)
     assert not failed, f"{len(failed)} of {len(reads)} reads failed during publishes, e.g. {failed[:3]}"
 
 
@@ -416,10 +437,11 @@ def test_second_run_is_refused_naming_the_lock_holder_and_waits_with_wait(landin
     env = subprocess_env(tmp_path, harness_api_url())
     cmd = [CLI, "run", "--raw-dir", str(landing_zone), "--data-dir", str(data)]
     holder = "holder-run-of-this-test"
-    with storage.run_lock(settings, holder):
+    with run_lock(Catalog.of(settings), holder):
         busy = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        waiting = subprocess.Popen(cmd + ["--wait", "600"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)  # fmt: skip
+        waiting = subprocess.Popen(
+            cmd + ["--wait", "600"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         out, err_busy = busy.communicate(timeout=600)
         assert busy.returncode != 0, out + err_busy
         message = err_busy.strip().splitlines()[-1]
@@ -455,7 +477,8 @@ SOCKET_AUDIT = textwrap.dedent(
             else:
                 family, address = getattr(args[0], "family", "?"), args[1]
             with open(_log, "a") as fh:
-                fh.write(f"{os.getpid()}\\t{event}\\t{int(family) if family not in ('-', '?') else family}\\t{address!r}\\n")
+                family = int(family) if family not in ("-", "?") else family
+                fh.write(f"{os.getpid()}\\t{event}\\t{family}\\t{address!r}\\n")
     sys.addaudithook(_audit)
     """
 )
@@ -515,16 +538,23 @@ def test_cli_runs_without_network_on_loopback_and_writes_no_pickles(landing_zone
     script = 'ip link set lo up 2>/dev/null || true; exec "$@"'
     done = subprocess.run(
         [unshare, "-n", "sh", "-c", script, "sh", CLI, "run", "--raw-dir", str(landing_zone), "--data-dir", str(data)],
-        env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, f"the run failed without network:\n{done.stderr[-3000:]}"
     assert_accounting(landing_zone, data)
 
     events = [line.split("\t") for line in audit.read_text().splitlines()]
     binds = _inet(events, "socket.bind")
     # the CLI probes a free port, then the server process it starts binds it: the hook saw both processes
-    bound = {pid for pid, kind, family, addr in events if kind == "socket.bind" and family in ("2", "10")
-             and ast.literal_eval(addr)[1] != 0}  # fmt: skip
+    bound = {
+        pid
+        for pid, kind, family, addr in events
+        if kind == "socket.bind" and family in ("2", "10") and ast.literal_eval(addr)[1] != 0
+    }
     assert len(bound) >= 2, f"the temporary Prefect server's listening socket was not seen: {events[:20]}"
     assert [a for a in binds if not _is_loopback(a[0])] == [], f"something bound beyond loopback: {binds}"
     outbound = [a for a in _inet(events, "socket.connect") if not _is_loopback(a[0])]

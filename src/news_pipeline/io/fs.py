@@ -1,12 +1,11 @@
-"""Where data lives: a local folder (a :class:`~pathlib.Path`) or an object-storage prefix (a :class:`Url`, ``s3://bucket/prefix``).
+"""Reading and writing a :data:`~news_pipeline.locations.Location`: a local folder or an object-storage prefix.
 
-A ``Url`` joins with ``/`` and has ``name`` and ``parent`` like a ``Path``, so the code that builds
-paths (:mod:`news_pipeline.storage`) builds both the same way. The few operations the pipeline
-needs on either kind are here: list, read bytes, write an object in one request, check existence.
+The few operations the pipeline needs on either kind are here: list, read bytes, write an object
+in one request, check existence.
 Local folders keep their own code path everywhere (``os``/``pathlib``: fsync, ``os.replace``);
 only a ``Url`` goes through a ``pyarrow.fs.S3FileSystem``.
 
-The S3 client is configured by :class:`~news_pipeline.settings.ObjectStorage` (endpoint, region) and
+The S3 client is configured by :class:`~news_pipeline.config.ObjectStorage` (endpoint, region) and
 the AWS SDK's usual credential sources (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/
 ``AWS_SESSION_TOKEN``, ``AWS_PROFILE`` and ``~/.aws``). The EC2 instance metadata service is off
 unless ``AWS_EC2_METADATA_DISABLED`` says otherwise, so nothing but the endpoint is contacted.
@@ -18,7 +17,6 @@ import functools
 import io
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,99 +24,15 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from news_pipeline.config import ObjectStorage
+from news_pipeline.locations import Location, Url
+
 if TYPE_CHECKING:
     import polars as pl
 
-    from news_pipeline.config import ObjectStorage
-
-SCHEMES = ("s3",)
-_URL_PREFIXES = tuple(f"{s}://".encode() for s in SCHEMES)
 # Arrow uploads an object smaller than its part size (10 MB) with one PutObject (with
 # allow_delayed_open); a larger one as a multipart upload, which readers see only once it completes.
 _COPY_CHUNK = 8 << 20
-
-
-@dataclass(frozen=True)
-class Url:
-    """An object-storage location ``s3://bucket/key``; ``/``, ``name`` and ``parent`` work as on a ``Path``."""
-
-    scheme: str
-    path: str  # "bucket" or "bucket/key/...", without leading or trailing "/"
-
-    @classmethod
-    def parse(cls, text: str) -> Url:
-        """``s3://bucket[/prefix]`` (trailing ``/`` ignored); a ``ValueError`` that says what is wrong otherwise."""
-        scheme, sep, rest = text.partition("://")
-        if not sep or scheme.lower() not in SCHEMES:
-            raise ValueError(f"unsupported storage URL {text!r}: use a local folder or s3://bucket/prefix")
-        rest = rest.rstrip("/")
-        parts = rest.split("/")
-        if not parts[0] or any(p in ("", ".", "..") for p in parts):
-            raise ValueError(f"storage URL {text!r} needs a bucket and a prefix without empty, '.' or '..' parts")
-        return cls(scheme.lower(), rest)
-
-    def __truediv__(self, part: str) -> Url:
-        return Url(self.scheme, f"{self.path}/{part.strip('/')}")
-
-    def __str__(self) -> str:
-        return f"{self.scheme}://{self.path}"
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def parent(self) -> Url:
-        return Url(self.scheme, self.path.rsplit("/", 1)[0]) if "/" in self.path else self
-
-    @property
-    def bucket(self) -> str:
-        return self.path.split("/", 1)[0]
-
-    @property
-    def key(self) -> str:
-        """The object key (or key prefix) inside the bucket."""
-        return self.path.partition("/")[2]
-
-    def relative_to(self, root: Url) -> str:
-        """This location's key relative to ``root``, with ``/`` separators."""
-        prefix = root.path + "/"
-        if self.scheme != root.scheme or not self.path.startswith(prefix):
-            raise ValueError(f"{self} is not under {root}")
-        return self.path[len(prefix) :]
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
-        from pydantic_core import core_schema
-
-        def validate(value: Any) -> Url:
-            return value if isinstance(value, Url) else cls.parse(str(value))
-
-        return core_schema.no_info_plain_validator_function(validate, serialization=core_schema.to_string_ser_schema())
-
-
-Location = Path | Url
-
-
-def parse_location(value: Any) -> Location:
-    """A ``Url`` for ``scheme://...`` text, else a local ``Path``; ``Path`` and ``Url`` values pass through."""
-    if isinstance(value, (Path, Url)):
-        return value
-    text = os.fspath(value)
-    if isinstance(text, bytes):
-        text = os.fsdecode(text)
-    return Url.parse(text) if "://" in text else Path(text)
-
-
-def is_url(abs_path: bytes) -> bool:
-    """Whether a raw file's ``abs_path`` (as :func:`news_pipeline.discover.list_files` gives it) is an object URL."""
-    return abs_path.startswith(_URL_PREFIXES)
-
-
-def _s3_config() -> ObjectStorage:
-    from news_pipeline.config import ObjectStorage
-
-    return ObjectStorage()
 
 
 @functools.lru_cache(maxsize=8)
@@ -136,7 +50,7 @@ def _s3(config: ObjectStorage) -> pafs.S3FileSystem:
 def filesystem(location: Location) -> tuple[pafs.FileSystem, str]:
     """The pyarrow file system and path of a location."""
     if isinstance(location, Url):
-        return _s3(_s3_config()), location.path
+        return _s3(ObjectStorage()), location.path
     return pafs.LocalFileSystem(), os.fspath(location)
 
 

@@ -1,19 +1,24 @@
-"""Find the date partitions of the landing zone and the raw files under each of them."""
+"""The landing zone: its date partitions, the raw files under each of them, and their bytes."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
+import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
 from news_pipeline.io import fs
-from news_pipeline.io.fs import Location, Url
+from news_pipeline.locations import Location, Url, is_url
 
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_OBJECT_READERS = 16  # object-storage reads in flight per batch
 
 
 class LandingZoneError(ValueError):
@@ -107,10 +112,11 @@ def _relative(path: str, root: str) -> str:
 def list_files(raw_dir: Location, partition: Partition) -> pl.DataFrame:
     """Every entry under a date folder that must end as one row: files, and links that are not plain files.
 
-    Columns: ``source_path`` (relative to ``raw_dir``), ``abs_path`` (bytes, as the OS names it), ``size`` (bytes, null when it
-    cannot be read) and ``mtime_ns``. Symbolic links to folders are listed, not followed, so a link
-    loop cannot trap the walk; reading them later yields a quarantine reason. On object storage
-    every object under the date prefix is a file, ``abs_path`` is its URL and ``mtime_ns`` its last-modified time.
+    Columns (``schemas.FILE_LISTING``): ``source_path`` (relative to ``raw_dir``), ``abs_path`` (bytes, as the
+    OS names it), ``size`` (bytes, null when it cannot be read) and ``mtime_ns``. Symbolic links to folders are
+    listed, not followed, so a link loop cannot trap the walk; reading them later yields a quarantine reason. On
+    object storage every object under the date prefix is a file, ``abs_path`` is its URL and ``mtime_ns`` its
+    last-modified time.
     """
     if isinstance(raw_dir, Url):
         return _list_objects(raw_dir, partition)
@@ -136,7 +142,7 @@ def list_files(raw_dir: Location, partition: Partition) -> pl.DataFrame:
 
 
 def _list_objects(raw_dir: Url, partition: Partition) -> pl.DataFrame:
-    """``list_files`` on object storage: keys relative to ``raw_dir`` are the ``source_path`` a local copy would give."""
+    """``list_files`` on object storage: a key relative to ``raw_dir`` is the ``source_path`` of a local copy."""
     assert isinstance(partition.path, Url)
     objects = fs.walk_objects(partition.path)
     prefix = partition.path.relative_to(raw_dir)
@@ -149,3 +155,93 @@ def _list_objects(raw_dir: Url, partition: Partition) -> pl.DataFrame:
     return pl.DataFrame(
         rows, schema={"source_path": pl.String, "abs_path": pl.Binary, "size": pl.Int64, "mtime_ns": pl.Int64}
     ).sort("source_path")
+
+
+class RawBytes(NamedTuple):
+    """One raw file read: exactly one of ``data`` and ``error`` is set."""
+
+    data: bytes | None
+    error: str | None
+
+
+def read_file(abs_path: bytes, max_bytes: int) -> RawBytes:
+    """Read one raw file (a local path, or an ``s3://`` URL), or say in words why it cannot be."""
+    if is_url(abs_path):
+        return _read_object(abs_path, max_bytes)
+    try:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer; the type check below rejects it.
+        fd = os.open(abs_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        return RawBytes(None, f"cannot be read ({err.strerror or err})")
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return RawBytes(None, "is a link to a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
+            return RawBytes(None, "is not a regular file (a named pipe, socket or device)")
+        if st.st_size > max_bytes:
+            return RawBytes(None, f"is {st.st_size:,} bytes, larger than the {max_bytes:,}-byte limit for one article")
+        data = _read_bounded(fd, st.st_size, max_bytes + 1)  # bounded even if the file grows while it is read
+    except OSError as err:
+        return RawBytes(None, f"cannot be read ({err.strerror or err})")
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        return RawBytes(None, f"grew beyond the {max_bytes:,}-byte limit for one article while it was read")
+    return RawBytes(data, None)
+
+
+def _read_bounded(fd: int, size: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of an open file, to its end; ``size`` (from ``fstat``) sizes the first read.
+
+    Plain ``os.read`` calls: a buffered ``read(limit)`` sets aside the whole limit (megabytes) for
+    every file, which doubled the cost of reading a small article.
+    """
+    data = os.read(fd, min(size + 1, limit))
+    while len(data) < limit:  # the file grew since fstat, or a short read: go on to the end
+        more = os.read(fd, min(max(len(data), 65536), limit - len(data)))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _read_object(url: bytes, max_bytes: int) -> RawBytes:
+    """``read_file`` for an object in object storage: the same limits and reasons as for a local file."""
+    try:
+        size, data = fs.read_object(Url.parse(url.decode()), max_bytes)
+    except (OSError, ValueError) as err:  # gone since it was listed, no access, a key pyarrow cannot address
+        return RawBytes(None, f"cannot be read ({err})")
+    if data is None:
+        return RawBytes(None, f"is {size:,} bytes, larger than the {max_bytes:,}-byte limit for one article")
+    return RawBytes(data, None)
+
+
+def _sha256(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def file_sha256(abs_path: bytes, max_bytes: int) -> str | None:
+    """SHA-256 (hex) of a raw file's bytes as :func:`read_batch` records it; None when it cannot be read."""
+    return _sha256(read_file(abs_path, max_bytes).data)
+
+
+def read_batch(abs_paths: list[bytes], source_paths: list[str], max_bytes: int) -> pl.DataFrame:
+    """Read a batch of raw files: ``source_path``, ``raw_bytes``, ``read_error``, ``raw_sha256`` (of the bytes read)."""
+    # One Python call per file is the floor here: each file is its own open() and read().
+    if abs_paths and is_url(abs_paths[0]):
+        # an object read is a network round trip: keep several in flight (Arrow releases the GIL)
+        with ThreadPoolExecutor(max_workers=_OBJECT_READERS) as pool:
+            files = list(pool.map(read_file, abs_paths, [max_bytes] * len(abs_paths)))
+    else:
+        files = [read_file(p, max_bytes) for p in abs_paths]
+    data = [f.data for f in files]
+    return pl.DataFrame(
+        {
+            "source_path": source_paths,
+            "raw_bytes": data,
+            "read_error": [f.error for f in files],
+            "raw_sha256": [_sha256(d) for d in data],
+        },
+        schema={"source_path": pl.String, "raw_bytes": pl.Binary, "read_error": pl.String, "raw_sha256": pl.String},
+    )

@@ -48,10 +48,19 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from thrift.protocol.TCompactProtocol import TCompactProtocol
 from thrift.protocol.TProtocol import TType
 from thrift.Thrift import TException
-from thrift.transport.TTransport import TMemoryBuffer
+
+from news_pipeline.io.thrift_footer import (
+    Field,
+    ThriftList,
+    ThriftStruct,
+    decode_footer,
+    encode_footer,
+    field_of,
+    int_of,
+    structs_of,
+)
 
 Range = tuple[int, int]
 
@@ -72,162 +81,6 @@ _CM_TOTAL_COMPRESSED, _CM_DATA_PAGE, _CM_INDEX_PAGE, _CM_DICT_PAGE = 7, 9, 10, 1
 _CM_BLOOM, _CM_BLOOM_LEN = 14, 15
 _CM_OFFSETS = (_CM_DATA_PAGE, _CM_INDEX_PAGE, _CM_DICT_PAGE, _CM_BLOOM)
 _KV_KEY, _KV_VALUE = 1, 2
-
-
-# ---------------------------------------------------------------------------------------------
-# Generic Thrift compact codec: a struct is a list of fields in wire order, every value keeps
-# its wire type, so re-encoding an unmodified footer gives back the same bytes.
-# ---------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Field:
-    """One struct field as read from the wire."""
-
-    fid: int
-    ttype: int
-    value: Any
-
-
-@dataclass(slots=True)
-class ThriftList:
-    """A list or set: element type and items."""
-
-    etype: int
-    items: list[Any]
-
-
-@dataclass(slots=True)
-class ThriftMap:
-    """A map: key type, value type and (key, value) pairs."""
-
-    ktype: int
-    vtype: int
-    items: list[tuple[Any, Any]]
-
-
-ThriftStruct = list[Field]
-
-
-def decode_footer(raw: bytes) -> ThriftStruct:
-    """The Thrift compact struct in ``raw`` (a Parquet footer), which must be consumed exactly."""
-    buf = TMemoryBuffer(raw)
-    meta = _read_struct(TCompactProtocol(buf))
-    if buf.read(1):
-        raise ValueError("trailing bytes after the footer struct")
-    return meta
-
-
-def encode_footer(meta: ThriftStruct) -> bytes:
-    """The Thrift compact encoding of ``meta``."""
-    buf = TMemoryBuffer()
-    _write_struct(TCompactProtocol(buf), meta)
-    return buf.getvalue()
-
-
-_SCALAR_READ = {
-    TType.BOOL: "readBool",
-    TType.BYTE: "readByte",
-    TType.I16: "readI16",
-    TType.I32: "readI32",
-    TType.I64: "readI64",
-    TType.DOUBLE: "readDouble",
-    TType.STRING: "readBinary",
-}
-_SCALAR_WRITE = {t: "write" + name.removeprefix("read") for t, name in _SCALAR_READ.items()}
-
-
-def _read_value(proto: TCompactProtocol, ttype: int) -> Any:
-    if ttype in _SCALAR_READ:
-        return getattr(proto, _SCALAR_READ[ttype])()
-    if ttype == TType.STRUCT:
-        return _read_struct(proto)
-    if ttype == TType.LIST:
-        etype, size = proto.readListBegin()
-        value = ThriftList(etype, [_read_value(proto, etype) for _ in range(size)])
-        proto.readListEnd()
-        return value
-    if ttype == TType.SET:
-        etype, size = proto.readSetBegin()
-        value = ThriftList(etype, [_read_value(proto, etype) for _ in range(size)])
-        proto.readSetEnd()
-        return value
-    if ttype == TType.MAP:
-        ktype, vtype, size = proto.readMapBegin()
-        value = ThriftMap(ktype, vtype, [(_read_value(proto, ktype), _read_value(proto, vtype)) for _ in range(size)])
-        proto.readMapEnd()
-        return value
-    raise ValueError(f"unsupported thrift type {ttype}")
-
-
-def _read_struct(proto: TCompactProtocol) -> ThriftStruct:
-    proto.readStructBegin()
-    fields = []
-    while True:
-        _, ttype, fid = proto.readFieldBegin()
-        if ttype == TType.STOP:
-            break
-        fields.append(Field(fid, ttype, _read_value(proto, ttype)))
-        proto.readFieldEnd()
-    proto.readStructEnd()
-    return fields
-
-
-def _write_value(proto: TCompactProtocol, ttype: int, value: Any) -> None:
-    if ttype in _SCALAR_WRITE:
-        getattr(proto, _SCALAR_WRITE[ttype])(value)
-    elif ttype == TType.STRUCT:
-        _write_struct(proto, value)
-    elif ttype == TType.LIST:
-        proto.writeListBegin(value.etype, len(value.items))
-        for item in value.items:
-            _write_value(proto, value.etype, item)
-        proto.writeListEnd()
-    elif ttype == TType.SET:
-        proto.writeSetBegin(value.etype, len(value.items))
-        for item in value.items:
-            _write_value(proto, value.etype, item)
-        proto.writeSetEnd()
-    elif ttype == TType.MAP:
-        proto.writeMapBegin(value.ktype, value.vtype, len(value.items))
-        for key, item in value.items:
-            _write_value(proto, value.ktype, key)
-            _write_value(proto, value.vtype, item)
-        proto.writeMapEnd()
-    else:
-        raise ValueError(f"unsupported thrift type {ttype}")
-
-
-def _write_struct(proto: TCompactProtocol, fields: ThriftStruct) -> None:
-    proto.writeStructBegin(None)
-    for field in fields:
-        proto.writeFieldBegin(None, field.ttype, field.fid)
-        _write_value(proto, field.ttype, field.value)
-        proto.writeFieldEnd()
-    proto.writeFieldStop()
-    proto.writeStructEnd()
-
-
-def _field(fields: ThriftStruct, fid: int, ttype: int) -> Field | None:
-    """The field ``fid`` of a struct, None if absent; a field of another wire type is malformed."""
-    for field in fields:
-        if field.fid == fid:
-            if field.ttype != ttype:
-                raise ValueError(f"field {fid} has thrift type {field.ttype}, expected {ttype}")
-            return field
-    return None
-
-
-def _int(fields: ThriftStruct, fid: int, ttype: int = TType.I64) -> int | None:
-    field = _field(fields, fid, ttype)
-    return None if field is None else field.value
-
-
-def _structs(fields: ThriftStruct, fid: int) -> list[ThriftStruct]:
-    field = _field(fields, fid, TType.LIST)
-    if field is None:
-        return []
-    if field.value.etype != TType.STRUCT:
-        raise ValueError(f"field {fid} is not a list of structs")
-    return field.value.items
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,23 +120,23 @@ def _merge(ranges: Iterable[Range]) -> list[Range]:
 def _referenced_ranges(footer: _Footer) -> list[Range]:
     """Byte ranges the footer points at: column chunks, bloom filters and page indexes (merged)."""
     ranges = []
-    for row_group in _structs(footer.meta, _FMD_ROW_GROUPS):
-        for chunk in _structs(row_group, _RG_COLUMNS):
-            meta_field = _field(chunk, _CC_META, TType.STRUCT)
-            if meta_field is None or _field(chunk, _CC_FILE_PATH, TType.STRING) is not None:
+    for row_group in structs_of(footer.meta, _FMD_ROW_GROUPS):
+        for chunk in structs_of(row_group, _RG_COLUMNS):
+            meta_field = field_of(chunk, _CC_META, TType.STRUCT)
+            if meta_field is None or field_of(chunk, _CC_FILE_PATH, TType.STRING) is not None:
                 raise ValueError("column chunk stored elsewhere or without inline metadata")
             meta = meta_field.value
-            starts = [_int(meta, fid) for fid in (_CM_DATA_PAGE, _CM_INDEX_PAGE, _CM_DICT_PAGE)]
+            starts = [int_of(meta, fid) for fid in (_CM_DATA_PAGE, _CM_INDEX_PAGE, _CM_DICT_PAGE)]
             lo = min(s for s in starts if s)  # 0 means absent for the dictionary page
-            ranges.append((lo, lo + _int(meta, _CM_TOTAL_COMPRESSED)))
+            ranges.append((lo, lo + int_of(meta, _CM_TOTAL_COMPRESSED)))
             for holder, off_fid, len_fid in (
                 (chunk, _CC_OFFSET_INDEX, _CC_OFFSET_INDEX_LEN),
                 (chunk, _CC_COLUMN_INDEX, _CC_COLUMN_INDEX_LEN),
                 (meta, _CM_BLOOM, _CM_BLOOM_LEN),
             ):
-                offset = _int(holder, off_fid)
+                offset = int_of(holder, off_fid)
                 if offset is not None:
-                    length = _int(holder, len_fid, TType.I32)
+                    length = int_of(holder, len_fid, TType.I32)
                     if length is None:
                         raise ValueError("index or bloom filter without a length")
                     ranges.append((offset, offset + length))
@@ -295,10 +148,10 @@ def _referenced_ranges(footer: _Footer) -> list[Range]:
 
 def _history(footer: _Footer) -> list[list[Range]]:
     """Ranges of older versions that the file keeps (only written when ``keep_previous > 1``)."""
-    for kv in _structs(footer.meta, _FMD_KV):
-        key = _field(kv, _KV_KEY, TType.STRING)
+    for kv in structs_of(footer.meta, _FMD_KV):
+        key = field_of(kv, _KV_KEY, TType.STRING)
         if key is not None and key.value == HISTORY_KEY:
-            value = _field(kv, _KV_VALUE, TType.STRING)
+            value = field_of(kv, _KV_VALUE, TType.STRING)
             versions = json.loads(value.value) if value is not None else []
             history = [[(int(lo), int(hi)) for lo, hi in version] for version in versions]
             if any(lo < 4 or hi > footer.start for version in history for lo, hi in version):
@@ -308,13 +161,13 @@ def _history(footer: _Footer) -> list[list[Range]]:
 
 
 def _set_history(meta: ThriftStruct, history: list[list[Range]]) -> None:
-    kv_field = _field(meta, _FMD_KV, TType.LIST)
+    kv_field = field_of(meta, _FMD_KV, TType.LIST)
     if kv_field is None:
         kv_field = Field(_FMD_KV, TType.LIST, ThriftList(TType.STRUCT, []))
         meta.append(kv_field)
         meta.sort(key=lambda f: f.fid)
     items = [
-        kv for kv in kv_field.value.items if getattr(_field(kv, _KV_KEY, TType.STRING), "value", None) != HISTORY_KEY
+        kv for kv in kv_field.value.items if getattr(field_of(kv, _KV_KEY, TType.STRING), "value", None) != HISTORY_KEY
     ]
     value = json.dumps(history).encode()
     items.append([Field(_KV_KEY, TType.STRING, HISTORY_KEY), Field(_KV_VALUE, TType.STRING, value)])
@@ -323,17 +176,17 @@ def _set_history(meta: ThriftStruct, history: list[list[Range]]) -> None:
 
 def _shift_offsets(meta: ThriftStruct, delta: int) -> None:
     """Add ``delta`` to every absolute file offset in a footer; refuse page indexes."""
-    for row_group in _structs(meta, _FMD_ROW_GROUPS):
+    for row_group in structs_of(meta, _FMD_ROW_GROUPS):
         for field in row_group:
             if field.fid == _RG_FILE_OFFSET and field.ttype == TType.I64:
                 field.value += delta
-        for chunk in _structs(row_group, _RG_COLUMNS):
-            if any(_field(chunk, fid, TType.I64) is not None for fid in (_CC_OFFSET_INDEX, _CC_COLUMN_INDEX)):
+        for chunk in structs_of(row_group, _RG_COLUMNS):
+            if any(field_of(chunk, fid, TType.I64) is not None for fid in (_CC_OFFSET_INDEX, _CC_COLUMN_INDEX)):
                 raise ValueError(
                     "page indexes hold absolute page offsets and cannot be moved; keep write_page_index off"
                 )
             moved = [f for f in chunk if f.fid == _CC_FILE_OFFSET]  # deprecated; pyarrow writes 0
-            moved += [f for f in _field(chunk, _CC_META, TType.STRUCT).value if f.fid in _CM_OFFSETS]
+            moved += [f for f in field_of(chunk, _CC_META, TType.STRUCT).value if f.fid in _CM_OFFSETS]
             for field in moved:
                 if field.ttype == TType.I64 and field.value > 0:  # 0 means absent
                     field.value += delta

@@ -1,13 +1,13 @@
 """Great Expectations Data Docs of the runs' validation results: a static HTML site in ``reports/data_docs/``.
 
-Plain functions, no Prefect. ``finalize_partition`` hands each partition's
-:class:`~news_pipeline.validate.ArticleValidation` to :func:`save_validation`, which writes its two
-GX results (row suite, partition suite) as JSON under ``<data_dir>/state/gx/validations/<run_id>/
-<ingest_date>/``; at the end of the run :func:`build_data_docs` renders the site from those files
-with an ephemeral GX context (in-memory stores, one local site builder): nothing is written to the
-repository, GX makes no network calls, and tasks pass no GX objects. The pipeline passes
-``Settings.work_dir`` as ``data_dir``: the data folder itself, or a local folder when the data
-folder is on object storage (the site stays on this machine then).
+Plain functions, no Prefect. A partition's publish hands its
+:class:`~news_pipeline.stages.validate.ArticleValidation` to :func:`save_validation`, which writes its
+two GX results (row suite, partition suite) as JSON under ``Catalog.gx_results/<run_id>/
+<ingest_date>/``; at the end of the run :func:`build_data_docs` renders the site
+(``Catalog.data_docs``) from those files with an ephemeral GX context (in-memory stores, one
+local site builder): nothing is written to the repository, GX makes no network calls, and tasks
+pass no GX objects. Both live in the work folder: the data folder itself, or a local folder when
+the data folder is on object storage (the site stays on this machine then).
 
 Each result is keyed and titled by suite (``articles.row``, ``articles.partition``), run name (the
 run id), run time (from the run id) and batch id ``ingest_date=YYYY-MM-DD``; its data asset reads
@@ -34,6 +34,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from news_pipeline.catalog import Catalog
+from news_pipeline.gx_runtime import GX_LOCK, load_gx, quiet_gx_logging
+
 if TYPE_CHECKING:
     from news_pipeline.stages.validate import ArticleValidation
 
@@ -47,16 +50,6 @@ _RUN_TIME_FORMAT = "%Y%m%dT%H%M%SZ"  # the prefix of pipeline.new_run_id()
 _SAMPLE_ROWS = 20  # failing rows shown per rule (validate keeps the values of the first 20)
 # GX's positions of the failing rows in the validated frame: one entry per row, meaningless later.
 _BULKY = ("unexpected_index_list", "partial_unexpected_index_list", "unexpected_index_query", "unexpected_list")
-
-
-def docs_dir(data_dir: Path) -> Path:
-    """The Data Docs site: ``<data_dir>/reports/data_docs``."""
-    return Path(data_dir) / "reports" / "data_docs"
-
-
-def results_dir(data_dir: Path) -> Path:
-    """Stored GX results, one folder per run: ``<data_dir>/state/gx/validations``."""
-    return Path(data_dir) / "state" / "gx" / "validations"
 
 
 def _run_time(run_id: str) -> dt.datetime:
@@ -81,10 +74,10 @@ def _failing_rows(result: dict[str, Any], column: str | None, rule: Any) -> None
     result["partial_unexpected_counts"] = [{"value": v, "count": n} for v, n in Counter(values).most_common()]
     if column != "doc_id":
         result["unexpected_index_column_names"] = ["doc_id"]
-        result["unexpected_index_list"] = [{column: v, "doc_id": d} for v, d in zip(values, rule.doc_ids)]
+        result["unexpected_index_list"] = [{column: v, "doc_id": d} for v, d in zip(values, rule.doc_ids, strict=False)]
 
 
-def save_validation(data_dir: Path, run_id: str, ingest_date: dt.date, validation: ArticleValidation) -> list[Path]:
+def save_validation(catalog: Catalog, run_id: str, ingest_date: dt.date, validation: ArticleValidation) -> list[Path]:
     """Write the partition's GX results as JSON files for the run's Data Docs; their paths.
 
     Needs no GX context (safe in any thread); the run id and ``ingest_date`` go into the results'
@@ -93,7 +86,7 @@ def save_validation(data_dir: Path, run_id: str, ingest_date: dt.date, validatio
     """
     day = ingest_date.isoformat()
     by_rule = {r.name: r for r in validation.results}
-    out = results_dir(data_dir) / run_id / day
+    out = catalog.gx_results / run_id / day
     run = {"run_name": run_id, "run_time": _run_time(run_id).isoformat()}
     paths = []
     for gx_result in validation.gx_results:
@@ -118,9 +111,9 @@ def save_validation(data_dir: Path, run_id: str, ingest_date: dt.date, validatio
     return paths
 
 
-def _prune(data_dir: Path, keep_runs: int) -> None:
+def _prune(stored: Path, keep_runs: int) -> None:
     """Remove the stored results of all but the newest ``keep_runs`` runs."""
-    runs = sorted((p for p in results_dir(data_dir).iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
+    runs = sorted((p for p in stored.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
     for old in runs[: max(len(runs) - keep_runs, 0)]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -135,7 +128,9 @@ _STATIC_TABLE = """{% include 'gx/bootstrap_table.j2' %}
 {%- endif %}
 <div id="{{ static_id }}" class="news-pipeline-static-table table-responsive">
 <table class="table table-sm table-hover">
-  <thead><tr>{% for column in content_block["table_columns"] %}<th>{{ column["title"] | e }}</th>{% endfor %}</tr></thead>
+  <thead><tr>
+  {%- for column in content_block["table_columns"] %}<th>{{ column["title"] | e }}</th>{% endfor -%}
+  </tr></thead>
   <tbody>
   {%- for row in rows %}
     <tr>
@@ -167,9 +162,7 @@ def _static_index_view() -> type:
     """GX's index page view whose tables also come as plain HTML rows."""
     from jinja2 import ChoiceLoader, DictLoader, PackageLoader, PrefixLoader
 
-    from news_pipeline.stages.validate import _gx
-
-    _gx()
+    load_gx()
     from great_expectations.render.view import DefaultJinjaIndexPageView
 
     class StaticIndexPageView(DefaultJinjaIndexPageView):
@@ -218,40 +211,16 @@ def _docs_suite(gx: Any, result: Any) -> Any:
     return gx.ExpectationSuite(name=result.suite_name, expectations=expectations)
 
 
-def build_data_docs(
-    data_dir: Path, results: Iterable[Path] | None = None, *, keep_runs: int = KEEP_RUNS
-) -> Path:
-    """Render the Data Docs site ``<data_dir>/reports/data_docs/`` and return its ``index.html``.
-
-    ``results`` are files from :func:`save_validation` whose pages to (re)render (default: every
-    stored result); pages of other stored results are rendered only when missing. The index lists
-    every stored result, newest run first; results of all but the newest ``keep_runs`` runs are
-    removed first, and GX removes their pages.
-    """
-    from news_pipeline.stages.validate import _GX_LOCK, _gx, _quiet_gx_logging
-
-    gx = _gx()
-    from great_expectations.core.expectation_validation_result import (
-        ExpectationSuiteValidationResult,
-        expectationSuiteValidationResultSchema,
-    )
+def _stored_results(stored: Path) -> list[tuple[Path, Any, dict]]:
+    """(path, GX result key, JSON) of every stored result: ``<run_id>/<ingest_date>/<suite>.json``."""
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
 
-    started = time.perf_counter()
-    data_dir, site = Path(data_dir), docs_dir(data_dir)
-    stored = results_dir(data_dir)
-    if stored.is_dir():
-        _prune(data_dir, keep_runs)
-    files = sorted(stored.glob("*/*/*.json"))  # <run_id>/<ingest_date>/<suite>.json
-    wanted = None if results is None else {Path(p).resolve() for p in results}
-
-    stored_docs = []  # (path, key, JSON) of every stored result
-    for path in files:
+    out = []
+    for path in sorted(stored.glob("*/*/*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         run = doc["meta"]["run_id"]
         key = ValidationResultIdentifier(
@@ -259,7 +228,32 @@ def build_data_docs(
             RunIdentifier(run["run_name"], run["run_time"]),
             f"ingest_date={doc['meta']['batch_spec']['ingest_date']}",
         )
-        stored_docs.append((path, key, doc))
+        out.append((path, key, doc))
+    return out
+
+
+def build_data_docs(catalog: Catalog, results: Iterable[Path] | None = None, *, keep_runs: int = KEEP_RUNS) -> Path:
+    """Render the Data Docs site ``Catalog.data_docs`` and return its ``index.html``.
+
+    ``results`` are files from :func:`save_validation` whose pages to (re)render (default: every
+    stored result); pages of other stored results are rendered only when missing. The index lists
+    every stored result, newest run first; results of all but the newest ``keep_runs`` runs are
+    removed first, and GX removes their pages.
+    """
+    gx = load_gx()
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+        expectationSuiteValidationResultSchema,
+    )
+    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    started = time.perf_counter()
+    site, stored = catalog.data_docs, catalog.gx_results
+    if stored.is_dir():
+        _prune(stored, keep_runs)
+    wanted = None if results is None else {Path(p).resolve() for p in results}
+    stored_docs = _stored_results(stored)
     render = [k for p, k, _ in stored_docs if wanted is None or p.resolve() in wanted or not _page(site, k).exists()]
     # The newest result of each suite gives the suite page (the thresholds the last run used).
     latest = {d["suite_name"]: k for _, k, d in sorted(stored_docs, key=lambda x: x[1].run_id.run_time)}
@@ -270,17 +264,15 @@ def build_data_docs(
         data_docs_sites={SITE_NAME: _site_config(site)},
         analytics_enabled=False,
     )
-    with _GX_LOCK:
+    with GX_LOCK:
         context = gx.get_context(project_config=config, mode="ephemeral")
-        _quiet_gx_logging()
+        quiet_gx_logging()
         for _, key, doc in stored_docs:
             if key in full:
                 result = expectationSuiteValidationResultSchema.load(doc)
             else:  # the index reads only success and meta; (de)serializing every result costs seconds
-                result = ExpectationSuiteValidationResult(
-                    success=doc["success"], results=[], suite_name=doc["suite_name"], meta=doc["meta"],
-                    statistics=doc["statistics"],
-                )
+                short = {k: doc[k] for k in ("success", "suite_name", "meta", "statistics")}
+                result = ExpectationSuiteValidationResult(results=[], **short)
             context.validation_results_store.set(key, result)
             if key in latest.values():
                 context.suites.add(_docs_suite(gx, result))
@@ -292,24 +284,24 @@ def build_data_docs(
     index = site / "index.html"
     if missing or not index.exists():
         raise RuntimeError(f"Great Expectations did not render {missing or [str(index)]}; see its log above")
-    log.info("Data Docs: %d of %d results rendered in %.2f s: %s", len(render), len(stored_docs),
-             time.perf_counter() - started, index)  # fmt: skip
+    seconds = time.perf_counter() - started
+    log.info("Data Docs: %d of %d results rendered in %.2f s: %s", len(render), len(stored_docs), seconds, index)
     return index
 
 
-def build_run_docs(data_dir: Path, run_id: str) -> str | None:
+def build_run_docs(catalog: Catalog, run_id: str) -> str | None:
     """For the run report: build the site with the run's results; the index path, None on failure.
 
     A run that validated nothing does not import GX: it returns the existing index, if any.
     Never raises; Data Docs must not fail a run whose data is already published.
     """
     try:
-        run = results_dir(data_dir) / run_id
+        run = catalog.gx_results / run_id
         fresh = sorted(run.glob("*/*.json")) if run.is_dir() else []
         if not fresh:
-            index = docs_dir(data_dir) / "index.html"
+            index = catalog.data_docs / "index.html"
             return str(index) if index.exists() else None
-        return str(build_data_docs(data_dir, fresh))
-    except Exception:  # noqa: BLE001
+        return str(build_data_docs(catalog, fresh))
+    except Exception:
         log.warning("could not build the Data Docs of run %s", run_id, exc_info=True)
         return None

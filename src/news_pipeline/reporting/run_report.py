@@ -4,23 +4,43 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 
-from news_pipeline.reporting import datadocs
-from news_pipeline.io import storage
-from news_pipeline.io.fs import Location
-from news_pipeline.pipeline import PartitionResult, summarize
+from news_pipeline.catalog import Catalog
 from news_pipeline.config import Settings
+from news_pipeline.io.publish import write_text
+from news_pipeline.reporting import datadocs
+from news_pipeline.results import PartitionResult
 
 
-def reports_dir(settings: Settings) -> Location:
-    return settings.data_dir / "reports"
+def summarize(results: list[PartitionResult]) -> dict:
+    """Totals over partitions for the end-of-run summary."""
+    reasons: Counter[str] = Counter()
+    for r in results:
+        reasons.update(r.reasons)
+    processed = [r for r in results if not r.skipped]
+    return {
+        "partitions": len(processed),
+        "skipped": sum(r.skipped for r in results),
+        "files": sum(r.n_files for r in processed),
+        "curated": sum(r.curated for r in processed),
+        "quarantined": sum(r.quarantined for r in processed),
+        "duplicates": sum(r.duplicates for r in processed),
+        "near_duplicates": sum(r.near_duplicates for r in processed),
+        "reasons": dict(reasons.most_common()),
+        "failed_partitions": [r.ingest_date.isoformat() for r in processed if not r.published],
+    }
 
 
 def write_run_report(
-    settings: Settings, run_id: str, started: dt.datetime, results: list[PartitionResult], logical_date: dt.date | None = None
+    settings: Settings,
+    run_id: str,
+    started: dt.datetime,
+    results: list[PartitionResult],
+    logical_date: dt.date | None = None,
 ) -> dict:
     """Write ``data/reports/<run_id>.json`` (and ``latest.json``) and return the report."""
-    finished = dt.datetime.now(dt.UTC)
+    catalog, finished = Catalog.of(settings), dt.datetime.now(dt.UTC)
     report = {
         "run_id": run_id,
         "started": started.isoformat(),
@@ -32,11 +52,11 @@ def write_run_report(
         **summarize(results),
         "partitions_detail": [r.to_dict() for r in sorted(results, key=lambda r: r.ingest_date)],
         # index.html path, None if not built; for a data_dir on object storage the site stays in the local work_dir
-        "data_docs": datadocs.build_run_docs(settings.work_dir, run_id),
+        "data_docs": datadocs.build_run_docs(catalog, run_id),
     }
     text = json.dumps(report, indent=2, ensure_ascii=False, default=str)
-    for name in (f"{run_id}.json", "latest.json"):
-        storage.write_text(reports_dir(settings) / name, text)
+    for path in (catalog.report(run_id), catalog.latest_report):
+        write_text(path, text)
     return report
 
 

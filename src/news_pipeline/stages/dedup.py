@@ -14,19 +14,21 @@ import rensa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from news_pipeline.stages.clean.normalize import _STABLE, collapse_whitespace, unicode_normalize
+from news_pipeline.stages.clean.normalize import STABLE_CHARS, collapse_whitespace, unicode_normalize
 
 NUM_PERM = 128
 BANDS = 32  # 32 bands of 4 rows: pairs above Jaccard ~0.42 become candidates
 SEED = 20250601
 SHINGLE = 5  # words per shingle
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
-                dtype=np.uint64)
+_MIX = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
+    dtype=np.uint64,
+)
 _ORDER = ["ingest_date", "source_path"]
 _PAIR_CHUNK = 16_384  # candidate pairs compared at a time: 2 x 8 MB of signatures
 # The rows normalized_body can't do with a lower-case and a literal replace (see there).
 _NEEDS_FULL_NORMALIZATION = (
-    f"[^{_STABLE['NFKC']}]|[^\\S \\n]|  | \\n|\\n |\\n\\n\\n|(?:^|[^\\n])\\n(?:[^\\n]|$)|^[ \\n]|[ \\n]$"
+    f"[^{STABLE_CHARS['NFKC']}]|[^\\S \\n]|  | \\n|\\n |\\n\\n\\n|(?:^|[^\\n])\\n(?:[^\\n]|$)|^[ \\n]|[ \\n]$"
 )
 
 
@@ -65,8 +67,11 @@ def _shingle_hashes(df: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     # without those that is exactly extract_all(r"[\p{L}\p{N}]+"), at a lower cost: the
     # regex stops only at punctuation, not at every space, and split's pieces are views, not copies.
     pieces = df.select(
-        pl.col("body").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]*[^\p{L}\p{N} ][^\p{L}\p{N}]*", " ")
-        .str.split(" ").alias("t")
+        pl.col("body")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]*[^\p{L}\p{N} ][^\p{L}\p{N}]*", " ")
+        .str.split(" ")
+        .alias("t")
     )
     per_row = pieces.select(pl.col("t").list.len()).to_series().to_numpy().astype(np.int64)
     words = pieces.select(pl.col("t").explode())
@@ -139,7 +144,9 @@ def _signature_matrix(minhash: pl.Series) -> np.ndarray:
     return minhash.cast(pl.Array(pl.UInt32, NUM_PERM)).to_numpy()
 
 
-def relevant_earlier(parts: Iterable[pl.DataFrame], current: pl.DataFrame, window_start: dt.date) -> pl.DataFrame | None:
+def relevant_earlier(
+    parts: Iterable[pl.DataFrame], current: pl.DataFrame, window_start: dt.date
+) -> pl.DataFrame | None:
     """The few earlier rows that decide ``current``'s links, read one partition at a time (oldest first).
 
     Kept: for each content hash of ``current``, its first-seen earlier row (any date); for each LSH
@@ -155,7 +162,9 @@ def relevant_earlier(parts: Iterable[pl.DataFrame], current: pl.DataFrame, windo
     for part in parts:
         part = part.sort("source_path")  # within a day, first seen = first by path (see _ORDER)
         same_text = part.select(pl.col("content_hash").is_in(hashes.implode())).to_series()
-        first_text = part.with_row_index("_row").filter(same_text).unique("content_hash", keep="first", maintain_order=True)
+        first_text = (
+            part.with_row_index("_row").filter(same_text).unique("content_hash", keep="first", maintain_order=True)
+        )
         keep = np.zeros(part.height, dtype=bool)
         keep[first_text["_row"].to_numpy()] = True
         hashes = hashes.filter(~hashes.is_in(first_text["content_hash"].implode()))  # later days can't be first
@@ -164,7 +173,9 @@ def relevant_earlier(parts: Iterable[pl.DataFrame], current: pl.DataFrame, windo
             band_keys = pl.Series(_band_keys(_signature_matrix(part["minhash"][recent])).ravel())  # row-major
             hit = np.flatnonzero(band_keys.is_in(keys.implode()).to_numpy())
             # each bucket's first row in this day: the first hit in row-major order
-            heads = pl.DataFrame({"key": band_keys.gather(hit), "at": hit}).unique("key", keep="first", maintain_order=True)
+            heads = pl.DataFrame({"key": band_keys.gather(hit), "at": hit}).unique(
+                "key", keep="first", maintain_order=True
+            )
             keep[recent[heads["at"].to_numpy() // BANDS]] = True
             keys = keys.filter(~keys.is_in(heads["key"].implode()))
         kept.append(part.filter(pl.Series(keep)))
@@ -181,7 +192,9 @@ def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: floa
     docs = pl.concat(
         [
             earlier.select(*cols, "story_id").with_columns(pl.lit(False).alias("new")),
-            current.select(cols).with_columns(pl.lit(None, dtype=pl.String).alias("story_id"), pl.lit(True).alias("new")),
+            current.select(cols).with_columns(
+                pl.lit(None, dtype=pl.String).alias("story_id"), pl.lit(True).alias("new")
+            ),
         ],
         how="vertical_relaxed",
     ).sort(_ORDER)
@@ -206,10 +219,16 @@ def assign_stories(current: pl.DataFrame, earlier: pl.DataFrame, threshold: floa
     a, b = (pairs >> 32).astype(np.intp), (pairs & 0xFFFFFFFF).astype(np.intp)
     # compared in chunks: all pairs' signatures at once would take ~1 KB per pair (GBs for big clusters)
     agree = np.ceil(threshold * NUM_PERM)  # equal signature values needed for the estimated Jaccard
-    similar = np.concatenate(
-        [np.count_nonzero(sig[a[i : i + _PAIR_CHUNK]] == sig[b[i : i + _PAIR_CHUNK]], axis=1) >= agree
-         for i in range(0, len(a), _PAIR_CHUNK)]  # fmt: skip
-    ) if len(a) else np.zeros(0, dtype=bool)
+    similar = (
+        np.concatenate(
+            [
+                np.count_nonzero(sig[a[i : i + _PAIR_CHUNK]] == sig[b[i : i + _PAIR_CHUNK]], axis=1) >= agree
+                for i in range(0, len(a), _PAIR_CHUNK)
+            ]
+        )
+        if len(a)
+        else np.zeros(0, dtype=bool)
+    )
     graph = coo_matrix((np.ones(similar.sum()), (a[similar], b[similar])), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     docs = docs.with_columns(pl.Series("component", component))

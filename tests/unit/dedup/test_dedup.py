@@ -6,7 +6,13 @@ import datetime as dt
 
 import polars as pl
 
-from news_pipeline.stages.dedup import add_content_hash, add_minhash, assign_duplicates, assign_stories, relevant_earlier
+from news_pipeline.stages.dedup import (
+    add_content_hash,
+    add_minhash,
+    assign_duplicates,
+    assign_stories,
+    relevant_earlier,
+)
 
 STORY = " ".join(f"Satz {i} über die Gewerkschaft und die Verträge der Angestellten in Wien." for i in range(20))
 EDITED = STORY.replace("Satz 3 über", "Satz drei über").replace("Satz 11 über", "Satz elf über")
@@ -27,7 +33,9 @@ def test_exact_duplicates_point_at_first_seen_and_ignore_case_and_spacing():
 
 def test_stories_link_small_edits_not_other_texts():
     cur = frame(dt.date(2025, 6, 2), {"a": STORY, "b": EDITED, "c": OTHER})
-    stories = dict(assign_stories(cur, cur.clear().with_columns(pl.lit(None, dtype=pl.String).alias("story_id")), 0.5).iter_rows())
+    stories = dict(
+        assign_stories(cur, cur.clear().with_columns(pl.lit(None, dtype=pl.String).alias("story_id")), 0.5).iter_rows()
+    )
     assert stories == {"a": "a", "b": "a", "c": "c"}
 
 
@@ -48,7 +56,9 @@ def test_reading_only_the_relevant_earlier_rows_changes_no_link():
         )
         for i, day in enumerate(days)
     ]
-    cur = frame(dt.date(2025, 6, 4), {"x": texts["d3"], "y": texts["d30"] + " Nachtrag", "z": "ganz anderer Text " * 20})
+    cur = frame(
+        dt.date(2025, 6, 4), {"x": texts["d3"], "y": texts["d30"] + " Nachtrag", "z": "ganz anderer Text " * 20}
+    )
     window_start = dt.date(2025, 6, 2)
     everything = pl.concat(earlier)
     relevant = relevant_earlier(iter(earlier), cur, window_start)
@@ -65,7 +75,9 @@ def test_history_keeps_one_row_per_hash_and_bucket_however_often_a_story_repeats
     # the same story (and an edit of it) reprinted on five earlier days: only the first day's rows can decide a link
     days = [dt.date(2025, 6, d) for d in range(1, 6)]
     earlier = [
-        frame(day, {f"{day.day}a": STORY, f"{day.day}b": EDITED}).with_columns(pl.lit(f"story-{day.day}").alias("story_id"))
+        frame(day, {f"{day.day}a": STORY, f"{day.day}b": EDITED}).with_columns(
+            pl.lit(f"story-{day.day}").alias("story_id")
+        )
         for day in days
     ]
     cur = frame(dt.date(2025, 6, 6), {"x": STORY, "y": EDITED + " Nachtrag"})

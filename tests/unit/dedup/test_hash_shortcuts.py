@@ -15,25 +15,88 @@ import polars_hash as plh
 import rensa
 
 from news_pipeline.stages import dedup
-from news_pipeline.stages.extract.articles import _WORD_START
 from news_pipeline.stages.clean.normalize import collapse_whitespace, unicode_normalize
+from news_pipeline.stages.extract.articles import _WORD_START
 
 AWKWARD = [
-    "", " ", "\t", "\n\n", "\n\n\n", "a", "eins zwei", "eins zwei drei vier", "eins zwei drei vier fünf",
-    "Eins  zwei\tdrei\n\nvier fünf sechs", "ﬁnanz ﬂug ﬀ ﬃ", "１２３ ＡＢＣ ｶﾀｶﾅ", "e\u0301cole Cafe\u0301",
-    "İstanbul IŞIK ıi İİ", "Straße STRASSE ß ẞ", "Ǆ ǅ ǆ ΣΑΣ σας ς ΑΣ'Α", "½ ² µ ℃ ™ … ′″", "-- !!! ... 42",
-    "   leading and trailing   ", "line\nbreak\r\nand\rcr\u00a0nbsp\u2009thin\u3000ideo",
-    "\u200b zero\u200bwidth", "emoji 😀 🇩🇪 👍🏽 x y z", "日本語のテキスト 中文 한국어", "Ⅻ ⅻ ① ⑴ ㍻ Ⓐ",
-    "a\u2028b\u2029c\u0085d \x1c\x1f", "word-with-hyphen e-mail O'Neil l'été", "A\n\nB\n\nC D E F G",
-    "ＡＢＣ　ＤＥＦ", "\u0130\u0307 i\u0307 KELVIN \u212a", "x\u00ady", " \n\nx", "x\n\n ", "a\nb",
+    "",
+    " ",
+    "\t",
+    "\n\n",
+    "\n\n\n",
+    "a",
+    "eins zwei",
+    "eins zwei drei vier",
+    "eins zwei drei vier fünf",
+    "Eins  zwei\tdrei\n\nvier fünf sechs",
+    "ﬁnanz ﬂug ﬀ ﬃ",
+    "１２３ ＡＢＣ ｶﾀｶﾅ",
+    "e\u0301cole Cafe\u0301",
+    "İstanbul IŞIK ıi İİ",
+    "Straße STRASSE ß ẞ",
+    "Ǆ ǅ ǆ ΣΑΣ σας ς ΑΣ'Α",
+    "½ ² µ ℃ ™ … ′″",
+    "-- !!! ... 42",
+    "   leading and trailing   ",
+    "line\nbreak\r\nand\rcr\u00a0nbsp\u2009thin\u3000ideo",
+    "\u200b zero\u200bwidth",
+    "emoji 😀 🇩🇪 👍🏽 x y z",
+    "日本語のテキスト 中文 한국어",
+    "Ⅻ ⅻ ① ⑴ ㍻ Ⓐ",
+    "a\u2028b\u2029c\u0085d \x1c\x1f",
+    "word-with-hyphen e-mail O'Neil l'été",
+    "A\n\nB\n\nC D E F G",
+    "ＡＢＣ　ＤＥＦ",
+    "\u0130\u0307 i\u0307 KELVIN \u212a",
+    "x\u00ady",
+    " \n\nx",
+    "x\n\n ",
+    "a\nb",
     "Ende.\n\nNeuer Absatz – mit Gedankenstrich, (Klammer) und „Zitat“.",
 ]
 # the characters the shortcuts turn on: separators, punctuation, letters that change length or
 # class when lower-cased or NFKC-normalised, combining marks
 PIECES = [
-    "wort", "Haus", "ÄÖÜ", "straße", "42", "x", " ", " ", " ", "\n", "\n\n", "\t", "\r", "\u00a0", "\u2009",
-    "\u3000", ".", ",", "-", "–", "(", ")", "„", "“", "'", "İ", "ı", "Σ", "ﬁ", "１", "Ａ", "\u0301", "\u0307",
-    "½", "K", "Ⅻ", "😀", "\u200b", "\u00ad", "\x1f",
+    "wort",
+    "Haus",
+    "ÄÖÜ",
+    "straße",
+    "42",
+    "x",
+    " ",
+    " ",
+    " ",
+    "\n",
+    "\n\n",
+    "\t",
+    "\r",
+    "\u00a0",
+    "\u2009",
+    "\u3000",
+    ".",
+    ",",
+    "-",
+    "–",
+    "(",
+    ")",
+    "„",
+    "“",
+    "'",
+    "İ",
+    "ı",
+    "Σ",
+    "ﬁ",
+    "１",
+    "Ａ",
+    "\u0301",
+    "\u0307",
+    "½",
+    "K",
+    "Ⅻ",
+    "😀",
+    "\u200b",
+    "\u00ad",
+    "\x1f",
 ]
 
 
@@ -63,7 +126,7 @@ def plain_minhash(df: pl.DataFrame) -> pl.Series:
         shingles = sum(padded[j : j + n] * dedup._MIX[j] for j in range(dedup.SHINGLE))
     ends = np.cumsum(lens)
     starts = ends - lens
-    for start, length in zip(starts, lens):  # a doc shorter than a shingle: one shingle of its own words
+    for start, length in zip(starts, lens, strict=False):  # a doc shorter than a shingle: one shingle of its own words
         if 0 < length < dedup.SHINGLE:
             with np.errstate(over="ignore"):
                 shingles[start] = sum(flat[start + j] * dedup._MIX[j] for j in range(length))

@@ -35,7 +35,25 @@ FLOORS = {
     "dev": {"persons": (0.95, 0.91), "organizations": (0.94, 0.86), "locations": (0.97, 0.86)},
     "holdout": {"persons": (0.90, 0.82), "organizations": (0.88, 0.64), "locations": (0.93, 0.93)},
 }
-JUNK = {"Der", "Die", "Das", "Ein", "Eine", "Im", "Am", "Und", "Es", "Er", "Sie", "Wir", "Man", "Auch", "Aber", "Mit", "Von"}
+JUNK = {
+    "Der",
+    "Die",
+    "Das",
+    "Ein",
+    "Eine",
+    "Im",
+    "Am",
+    "Und",
+    "Es",
+    "Er",
+    "Sie",
+    "Wir",
+    "Man",
+    "Auch",
+    "Aber",
+    "Mit",
+    "Von",
+}
 
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not present")
 needs_corpus = pytest.mark.skipif(not CORPUS.is_file(), reason="shared/corpora/10kGNAD not present")
@@ -43,7 +61,10 @@ needs_corpus = pytest.mark.skipif(not CORPUS.is_file(), reason="shared/corpora/1
 
 def frame(title: str | None = "", teaser: str | None = None, body: str | None = "") -> pl.DataFrame:
     """A one-article frame with the three text columns."""
-    return pl.DataFrame({"title": [title], "teaser": [teaser], "body": [body]}, schema={"title": pl.String, "teaser": pl.String, "body": pl.String})
+    return pl.DataFrame(
+        {"title": [title], "teaser": [teaser], "body": [body]},
+        schema={"title": pl.String, "teaser": pl.String, "body": pl.String},
+    )
 
 
 def entities(body: str, title: str = "", teaser: str | None = None) -> dict[str, list[str]]:
@@ -86,7 +107,14 @@ def test_seed_musk_asylum_exact(seeds: dict[str, dict[str, list[str]]]) -> None:
 def test_seed_flight_plan_exact(seeds: dict[str, dict[str, list[str]]]) -> None:
     got = seeds["001_2fc00a534925f755.txt"]
     # "Dmitrij Nowikow" in the text: the -ij/-i transliteration variants share one canonical form.
-    assert got["persons"] == ["Elon Musk", "Donald Trump", "Dmitri Nowikow", "Edward Snowden", "Jeffrey Epstein", "Virginia Giuffre"]
+    assert got["persons"] == [
+        "Elon Musk",
+        "Donald Trump",
+        "Dmitri Nowikow",
+        "Edward Snowden",
+        "Jeffrey Epstein",
+        "Virginia Giuffre",
+    ]
     assert got["organizations"] == ["Staatsduma", "TASS", "Tesla", "SpaceX", "Twitter"]
     assert got["locations"] == ["Russland", "Moskau", "Ukraine", "USA"]
 
@@ -109,7 +137,12 @@ def test_empty_and_null_inputs() -> None:
     assert all(out.schema[c] == pl.List(pl.String) for c in ENTITY_COLUMNS)
 
     df = pl.DataFrame(
-        {"id": [1, 2, 3, 4], "title": ["", None, None, "Wien"], "teaser": [None, None, "", None], "body": ["", None, "   ", None]},
+        {
+            "id": [1, 2, 3, 4],
+            "title": ["", None, None, "Wien"],
+            "teaser": [None, None, "", None],
+            "body": ["", None, "   ", None],
+        },
         schema={"id": pl.Int64, "title": pl.String, "teaser": pl.String, "body": pl.String},
     )
     out = extract_entities(df)
@@ -120,7 +153,9 @@ def test_empty_and_null_inputs() -> None:
 
 
 def test_existing_entity_columns_are_replaced() -> None:
-    df = frame(body="Angela Merkel in Berlin.").with_columns(persons=pl.lit(None, pl.List(pl.String)), locations=pl.lit(["x"]))
+    df = frame(body="Angela Merkel in Berlin.").with_columns(
+        persons=pl.lit(None, pl.List(pl.String)), locations=pl.lit(["x"])
+    )
     out = extract_entities(df)
     assert out.columns == ["title", "teaser", "body", "persons", "organizations", "locations"]
     assert out.row(0, named=True)["persons"] == ["Angela Merkel"]
@@ -128,7 +163,9 @@ def test_existing_entity_columns_are_replaced() -> None:
 
 
 def test_all_null_teaser_column_of_null_type() -> None:
-    df = pl.DataFrame({"title": ["Merkel in Wien"], "teaser": [None], "body": ["Angela Merkel traf Werner Faymann in Wien."]})
+    df = pl.DataFrame(
+        {"title": ["Merkel in Wien"], "teaser": [None], "body": ["Angela Merkel traf Werner Faymann in Wien."]}
+    )
     out = extract_entities(df).row(0, named=True)
     assert out["persons"] == ["Angela Merkel", "Werner Faymann"]
     assert out["locations"] == ["Wien"]
@@ -151,7 +188,9 @@ def test_title_rule_and_first_name_rule() -> None:
 
 
 def test_adjectives_and_sentence_start_words_are_not_entities() -> None:
-    got = entities("Die Wiener Polizei und russische Diplomaten trafen österreichische Beamte. Will man das? Alle sagen nein.")
+    got = entities(
+        "Die Wiener Polizei und russische Diplomaten trafen österreichische Beamte. Will man das? Alle sagen nein."
+    )
     assert got == {"persons": [], "organizations": [], "locations": []}
 
 
@@ -162,12 +201,17 @@ def test_places_inside_names_are_not_locations() -> None:
 
 
 def test_genitive_places_and_compounds() -> None:
-    got = entities("Russlands Präsident sprach über den Ukraine-Konflikt und die Rolle der USA in Österreichs Nachbarschaft.")
+    got = entities(
+        "Russlands Präsident sprach über den Ukraine-Konflikt und die Rolle der USA in Österreichs Nachbarschaft."
+    )
     assert got["locations"] == ["Russland", "Ukraine", "USA", "Österreich"]
 
 
 def test_legal_forms_and_order_of_first_mention() -> None:
-    got = entities("Die Böhler Bleche GmbH liefert an die OMV. Die Casinos Austria AG gehört teils der Öbib; OMV und Öbib schweigen.")
+    got = entities(
+        "Die Böhler Bleche GmbH liefert an die OMV. Die Casinos Austria AG gehört teils der Öbib;"
+        " OMV und Öbib schweigen."
+    )
     assert got["organizations"] == ["Böhler Bleche GmbH", "OMV", "Casinos Austria", "Öbib"]
 
 

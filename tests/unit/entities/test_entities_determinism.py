@@ -6,16 +6,22 @@ import polars as pl
 
 from news_pipeline.stages.entities import extract_entities
 
-# A bare surname after a title ("Trainer Müller") shared by two full names of the article maps to the one mentioned first.
-HANS_FIRST = "Trainer Müller sagte am Montag, er komme. Später traf Hans Müller die Ministerin. Auch Eva Müller war dabei."
-EVA_FIRST = "Trainer Müller sagte am Montag, er komme. Später traf Eva Müller die Ministerin. Auch Hans Müller war dabei."
+# A bare surname after a title ("Trainer Müller") shared by two full names of the article maps to the one mentioned
+# first.
+HANS_FIRST = (
+    "Trainer Müller sagte am Montag, er komme. Später traf Hans Müller die Ministerin. Auch Eva Müller war dabei."
+)
+EVA_FIRST = (
+    "Trainer Müller sagte am Montag, er komme. Später traf Eva Müller die Ministerin. Auch Hans Müller war dabei."
+)
 
 
 def batch(bodies: list[str]) -> pl.DataFrame:
     """Articles with only a body."""
     n = len(bodies)
     return pl.DataFrame(
-        {"title": [""] * n, "teaser": [None] * n, "body": bodies}, schema={"title": pl.String, "teaser": pl.String, "body": pl.String}
+        {"title": [""] * n, "teaser": [None] * n, "body": bodies},
+        schema={"title": pl.String, "teaser": pl.String, "body": pl.String},
     )
 
 

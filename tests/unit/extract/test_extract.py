@@ -76,7 +76,12 @@ def test_details_block_and_trailers():
     assert a["publisher"] == "heute-news.at"
     assert a["cited_sources"] == ["berliner-zeitung.de", "krone.at", "n-tv.de", "orf.at", "vienna.at"]
     assert a["related"] == ["Ein anderer Artikel", "Noch einer"]
-    assert a["links"] == ["https://www.berliner-zeitung.de/x?a=1", "https://www.orf.at/", "https://heute-news.at", "https://x.at/y"]
+    assert a["links"] == [
+        "https://www.berliner-zeitung.de/x?a=1",
+        "https://www.orf.at/",
+        "https://heute-news.at",
+        "https://x.at/y",
+    ]
     assert a["body"] == f"{P1} Das berichtet vienna.at.\n\n{P2} Laut n-tv.de und BERLINER-zeitung.de."
 
 
@@ -86,7 +91,8 @@ def test_publisher_is_not_a_cited_source():
 
 
 def test_details_as_colon_lines_and_bullets():
-    text = f"Titel\n\n{TEASER}\n\n{P1}\n\n{P2}\n\nDetails:\nVorfall: Brand\nOrt: Linz\nQuellen:\n• www.nachrichten.at\n• www.ooe.orf.at"
+    details = "Details:\nVorfall: Brand\nOrt: Linz\nQuellen:\n• www.nachrichten.at\n• www.ooe.orf.at"
+    text = f"Titel\n\n{TEASER}\n\n{P1}\n\n{P2}\n\n{details}"
     a = extract(text)
     assert (a["category"], a["place"]) == ("Brand", "Linz")
     assert a["cited_sources"] == ["nachrichten.at", "ooe.orf.at"]
@@ -106,17 +112,20 @@ def test_html_entities_invisible_characters_and_crlf():
 
 
 def test_boilerplate_lines_are_dropped():
-    text = f"Titel\n\n{TEASER}\n\n{P1}\n\nFacebook | Twitter | WhatsApp\n\n{P2}\n\nFoto: APA/Hans Muster\n\nNewsletter abonnieren"
+    share, credit = "Facebook | Twitter | WhatsApp", "Foto: APA/Hans Muster"
+    text = f"Titel\n\n{TEASER}\n\n{P1}\n\n{share}\n\n{P2}\n\n{credit}\n\nNewsletter abonnieren"
     assert extract(text)["body"] == f"{P1}\n\n{P2}"
 
 
 def test_word_count():
-    assert extract(f"Titel\n\n{TEASER}\n\n{P1} – 2025 „gut“.\n\n{P2}")["word_count"] == len(P1.split()) + 2 + len(P2.split())
+    assert extract(f"Titel\n\n{TEASER}\n\n{P1} – 2025 „gut“.\n\n{P2}")["word_count"] == len(P1.split()) + 2 + len(
+        P2.split()
+    )
 
 
 def test_copyright_line_names_the_publisher_and_anchor_credits_count():
     text = (
-        f"Titel\n\n{TEASER}\n\n{P1} Wie <a href=\"https://www.n-tv.de/x\">n-tv.de</a> berichtet.\n\n{P2}\n\n"
+        f'Titel\n\n{TEASER}\n\n{P1} Wie <a href="https://www.n-tv.de/x">n-tv.de</a> berichtet.\n\n{P2}\n\n'
         "© 2025 www.donau-bote.at – Alle Rechte vorbehalten"
     )
     a = extract(text)
@@ -126,7 +135,7 @@ def test_copyright_line_names_the_publisher_and_anchor_credits_count():
 
 
 def test_related_headline_keeps_its_quotes():
-    a = extract(f"Titel\n\n{TEASER}\n\n{P1}\n\n{P2}\n\nMehr zum Thema – Minister: \"Wir bleiben\"")
+    a = extract(f'Titel\n\n{TEASER}\n\n{P1}\n\n{P2}\n\nMehr zum Thema – Minister: "Wir bleiben"')
     assert a["related"] == ['Minister: "Wir bleiben"']
 
 
@@ -156,7 +165,11 @@ def test_broken_w_clause_heading_is_one_heading(first: str, second: str):
 
 @pytest.mark.parametrize(
     "fragment",
-    ["Jeder Verein gibt", "Die Unternehmen hatten mit verschiedenen Lieferanten", "Dass das Abkommen platzt, glaubt er nicht. Wir"],
+    [
+        "Jeder Verein gibt",
+        "Die Unternehmen hatten mit verschiedenen Lieferanten",
+        "Dass das Abkommen platzt, glaubt er nicht. Wir",
+    ],
 )
 def test_sentence_fragments_are_not_headings(fragment: str):
     rest = "Geld aus, das er nicht hat, und das seit vielen Jahren so."

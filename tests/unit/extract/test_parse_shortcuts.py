@@ -9,10 +9,11 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from news_pipeline.stages import ingest as decode, language
+from news_pipeline.io import landing
+from news_pipeline.stages import language
 from news_pipeline.stages.clean import normalize
-from news_pipeline.stages.extract import patterns as P
 from news_pipeline.stages.clean.normalize import collapse_whitespace
+from news_pipeline.stages.extract import patterns as P
 
 _ALL_CHARS = pl.Series([chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp < 0xE000])
 
@@ -24,9 +25,13 @@ def _same(df: pl.DataFrame, a: pl.Expr, b: pl.Expr) -> bool:
 def test_word_boundaries_written_out_match_what_backslash_b_matches():
     # "\b" after a word character is "a non-word character or the end"; checked against every code point
     df = pl.DataFrame({"s": _ALL_CHARS}).with_columns(
-        ("copyright" + pl.col("s")).alias("c"), ("<p" + pl.col("s") + "x>").alias("t"), ("<br" + pl.col("s") + ">").alias("u")
+        ("copyright" + pl.col("s")).alias("c"),
+        ("<p" + pl.col("s") + "x>").alias("t"),
+        ("<br" + pl.col("s") + ">").alias("u"),
     )
-    assert _same(df, pl.col("c").str.contains(r"(?i)^copyright\b"), pl.col("c").str.contains(r"(?i)^copyright(?:[^\w]|$)"))
+    assert _same(
+        df, pl.col("c").str.contains(r"(?i)^copyright\b"), pl.col("c").str.contains(r"(?i)^copyright(?:[^\w]|$)")
+    )
     old_tag = normalize._BLOCK_TAG.replace(r"(?:[^\w<>][^<>]*)?>", r"\b[^<>]*>")
     assert old_tag != normalize._BLOCK_TAG
     for col in ("t", "u"):
@@ -51,7 +56,9 @@ def test_one_pass_cleaning_replaces_the_same_characters_as_the_regexes():
 
 
 _DIRTY = st.lists(
-    st.sampled_from(["\r", "\n", "\r\n", "a", " ", "ä", "\u00a0", "\u2000", "\u200b", "\u00ad", "\x00", "\x0c", "\ufeff", "\u3000"]),
+    st.sampled_from(
+        ["\r", "\n", "\r\n", "a", " ", "ä", "\u00a0", "\u2000", "\u200b", "\u00ad", "\x00", "\x0c", "\ufeff", "\u3000"]
+    ),
     max_size=30,
 ).map("".join)
 
@@ -61,14 +68,38 @@ _DIRTY = st.lists(
 def test_one_pass_cleaning_equals_the_passes_one_after_another(texts: list[str]):
     df = pl.DataFrame({"t": texts})
     passes = (
-        pl.col("t").str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
-        .str.replace_all(_ODD_SPACE, " ").str.replace_all(_INVISIBLE, "")
-    )  # fmt: skip
+        pl.col("t")
+        .str.replace_all("\r\n", "\n", literal=True)
+        .str.replace_all("\r", "\n", literal=True)
+        .str.replace_all(_ODD_SPACE, " ")
+        .str.replace_all(_INVISIBLE, "")
+    )
     assert _same(df, passes, pl.col("t").str.replace_many(normalize._CLEANING, leftmost=True))
 
 
-_WORDS = ["Wien", "Sankt", "Pölten", "am", "an der", "bei", "de", "Die", "Polizei", "(APA)", "(dpa/AFP)", "–", "—", "-", "/", ",",
-          "sagte", "New", "York", "", "x"]  # fmt: skip
+_WORDS = [
+    "Wien",
+    "Sankt",
+    "Pölten",
+    "am",
+    "an der",
+    "bei",
+    "de",
+    "Die",
+    "Polizei",
+    "(APA)",
+    "(dpa/AFP)",
+    "–",
+    "—",
+    "-",
+    "/",
+    ",",
+    "sagte",
+    "New",
+    "York",
+    "",
+    "x",
+]
 _LINE = st.lists(st.sampled_from(_WORDS), max_size=12).map(lambda ws: " ".join(ws))
 _GLUED = st.lists(st.sampled_from(_WORDS + [" ", "  "]), max_size=12).map("".join)
 
@@ -82,7 +113,7 @@ def test_dateline_start_finds_what_the_full_dateline_pattern_finds(texts: list[s
     assert _same(df, full.struct.field("2"), pl.col("t").str.strip_prefix(start.struct.field("1")))
 
 
-_MARKED = st.text(alphabet=st.sampled_from(list("ab #*_[]()!„\"")), max_size=30)
+_MARKED = st.text(alphabet=st.sampled_from(list('ab #*_[]()!„"')), max_size=30)
 
 
 @settings(max_examples=500, deadline=None)
@@ -95,9 +126,39 @@ def test_text_without_a_mark_is_left_alone_by_strip_markdown_and_has_no_credit(t
     assert df.filter(has_credit & ~pl.col("t").str.contains(P.CREDIT_MARK)).height == 0
 
 
-_LINE_PARTS = ["Details", "Details:", "Vorfall", "Ort", "Quellen", "\t", ":", " ", "•", "- ", "n-tv.de", "www.orf.at", ",", "Besuchen Sie uns auf",
-               "©", "(c) ", "Copyright", "2024", "Mehr zum Thema", "Lesen Sie auch", "Foto:", "APA/dpa", "Newsletter", "teilen", "Facebook",
-               "|", "Kommentar", "Die", "Polizei", "sagte", "ä"]  # fmt: skip
+_LINE_PARTS = [
+    "Details",
+    "Details:",
+    "Vorfall",
+    "Ort",
+    "Quellen",
+    "\t",
+    ":",
+    " ",
+    "•",
+    "- ",
+    "n-tv.de",
+    "www.orf.at",
+    ",",
+    "Besuchen Sie uns auf",
+    "©",
+    "(c) ",
+    "Copyright",
+    "2024",
+    "Mehr zum Thema",
+    "Lesen Sie auch",
+    "Foto:",
+    "APA/dpa",
+    "Newsletter",
+    "teilen",
+    "Facebook",
+    "|",
+    "Kommentar",
+    "Die",
+    "Polizei",
+    "sagte",
+    "ä",
+]
 
 
 @settings(max_examples=500, deadline=None)
@@ -106,12 +167,22 @@ def test_a_line_matching_no_special_pattern_is_what_the_union_skips(lines: list[
     df = pl.DataFrame({"t": lines})
     each = pl.any_horizontal(
         pl.col("t").str.contains(p)
-        for p in (P.DETAIL_HEAD, P.DETAIL_KEY, P.SOURCE_LIST, P.PUBLISHER, P.COPYRIGHT_PUBLISHER, P.RELATED, P.BOILERPLATE)
+        for p in (
+            P.DETAIL_HEAD,
+            P.DETAIL_KEY,
+            P.SOURCE_LIST,
+            P.PUBLISHER,
+            P.COPYRIGHT_PUBLISHER,
+            P.RELATED,
+            P.BOILERPLATE,
+        )
     )
     assert _same(df, each, pl.col("t").str.contains(P.ANY_SPECIAL_LINE))
 
 
-_BODY = st.lists(st.sampled_from(["a", "é", " ", "  ", "\n", "\n\n", "\t", "\u2028", "\u00a0", "x"]), max_size=400).map("".join)
+_BODY = st.lists(st.sampled_from(["a", "é", " ", "  ", "\n", "\n\n", "\t", "\u2028", "\u00a0", "x"]), max_size=400).map(
+    "".join
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -128,13 +199,23 @@ def test_language_sample_is_the_collapsed_start_of_the_text(bodies: list[str | N
 
 
 def test_language_predicts_each_distinct_sample_once_with_the_same_result():
-    texts = ["Die Polizei ermittelt in Wien.", "The police are investigating.", "Die Polizei ermittelt in Wien.", "", None, "  \n\n ",
-             "La police enquête à Paris.", "The police are investigating."]  # fmt: skip
+    texts = [
+        "Die Polizei ermittelt in Wien.",
+        "The police are investigating.",
+        "Die Polizei ermittelt in Wien.",
+        "",
+        None,
+        "  \n\n ",
+        "La police enquête à Paris.",
+        "The police are investigating.",
+    ]
     df = pl.DataFrame({"body": texts}, schema={"body": pl.String})
     got = language.detect_language(df)["language"].to_list()
-    model = language._model()
+    model = language.load_model()
     expected = [
-        None if not (t or "").split() else model.f.multilinePredict([" ".join(t.split()) + "\n"], 1, 0.0, "strict")[0][0][9:]
+        None
+        if not (t or "").split()
+        else model.f.multilinePredict([" ".join(t.split()) + "\n"], 1, 0.0, "strict")[0][0][9:]
         for t in texts
     ]
     assert got == expected
@@ -150,7 +231,7 @@ def test_bounded_read_reads_to_the_end_or_the_limit(tmp_path):
             for hint in (0, size // 3, size):  # a stale, smaller size: the file grew after fstat
                 fd = os.open(path, os.O_RDONLY)
                 try:
-                    assert decode._read_bounded(fd, hint, limit) == data[:limit]
+                    assert landing._read_bounded(fd, hint, limit) == data[:limit]
                 finally:
                     os.close(fd)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from news_pipeline.stages.ingest import read_file
 from news_pipeline.stages.extract.articles import extract_articles
+from news_pipeline.stages.ingest import decode_file
 from news_pipeline.stages.language import detect_language
 
 
@@ -16,7 +16,7 @@ from news_pipeline.stages.language import detect_language
 def seeds(seed_paths: list[Path]) -> dict[str, dict]:
     rows = []
     for path in seed_paths:
-        text, encoding, error, _ = read_file(bytes(path), 10_000_000)
+        text, encoding, error = decode_file(path.read_bytes(), 10_000_000)
         assert error is None
         rows.append({"doc_id": path.name[:3], "raw_text": text, "encoding": encoding})
     out = extract_articles(pl.DataFrame(rows)).pipe(detect_language)
@@ -65,7 +65,9 @@ def test_seed_000_body(seeds):
 def test_seed_001(seeds):
     a = seeds["001"]
     assert a["title"] == "Fluchtplan für Elon Musk? Russland bietet ihm Asyl an!"
-    assert a["teaser"].startswith("Die Spannungen zwischen Donald Trump und Elon Musk haben einen neuen Höhepunkt erreicht.")
+    assert a["teaser"].startswith(
+        "Die Spannungen zwischen Donald Trump und Elon Musk haben einen neuen Höhepunkt erreicht."
+    )
     assert a["teaser"].endswith("kommt ein überraschendes Angebot aus Russland: politisches Asyl für Elon Musk.")
     assert a["dateline"] is None
     assert a["body"].startswith("Das Angebot aus Russland könnte direkt aus einem geopolitischen Drama stammen")

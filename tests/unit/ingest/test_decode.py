@@ -8,7 +8,15 @@ import hashlib
 import polars as pl
 import pytest
 
-from news_pipeline.stages.ingest import decode_bytes, read_batch, read_file
+from news_pipeline.io.landing import read_batch
+from news_pipeline.stages.ingest import decode_batch, decode_bytes
+
+
+def read_file(path: bytes, max_bytes: int) -> tuple:
+    """(text, encoding, error, sha256) of one file, read and decoded as a batch is."""
+    out = decode_batch(read_batch([path], ["f"], max_bytes), max_bytes)
+    return out.select("raw_text", "encoding", "read_error", "raw_sha256").row(0)
+
 
 TEXT = "Größere Änderungen – „Zitat“ über Straßen in Österreich."
 
@@ -55,7 +63,7 @@ def test_read_file_failures(tmp_path):
         assert text is None and encoding is None
         assert reason in error, (name, error)
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
-    assert "cannot be read" in read_file(bytes(tmp_path / "loop"), 1000).error
+    assert "cannot be read" in read_file(bytes(tmp_path / "loop"), 1000)[2]
 
 
 def test_gzip_and_crlf(tmp_path):
@@ -70,7 +78,8 @@ def test_mojibake_is_repaired_and_noted(tmp_path):
     mojibake = TEXT.encode("utf-8").decode("cp1252").encode("utf-8")  # UTF-8 read as cp1252, saved again
     (tmp_path / "m.txt").write_bytes(mojibake)
     (tmp_path / "ok.txt").write_bytes(TEXT.encode())
-    out = read_batch([bytes(tmp_path / "ok.txt"), bytes(tmp_path / "m.txt")], ["ok", "m"], 10_000)
+    raw = read_batch([bytes(tmp_path / "ok.txt"), bytes(tmp_path / "m.txt")], ["ok", "m"], 10_000)
+    out = decode_batch(raw, 10_000)
     assert out.drop("raw_sha256").rows() == [("ok", TEXT, "utf-8", None), ("m", TEXT, "utf-8+mojibake-repaired", None)]
     assert out.schema["raw_text"] == pl.String
 

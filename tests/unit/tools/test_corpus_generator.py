@@ -26,8 +26,11 @@ needs_corpus = pytest.mark.skipif(CSV is None, reason="10kGNAD test.csv not avai
 
 def _files(raw: Path) -> dict[str, bytes]:
     """Every input file under the date folders, keyed by source_path."""
-    return {p.relative_to(raw).as_posix(): p.read_bytes() for p in sorted(raw.rglob("*"))
-            if p.is_file() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.relative_to(raw).parts[0])}
+    return {
+        p.relative_to(raw).as_posix(): p.read_bytes()
+        for p in sorted(raw.rglob("*"))
+        if p.is_file() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.relative_to(raw).parts[0])
+    }
 
 
 def _truth(path: Path) -> list[dict]:
@@ -38,8 +41,9 @@ def _truth(path: Path) -> list[dict]:
 def corpus(tmp_path_factory) -> tuple[Path, list[dict]]:
     """A small corpus with many broken files and duplicates, built once for the module."""
     root = tmp_path_factory.mktemp("bench")
-    truth = gen.build_corpus(root / "raw", n_articles=400, n_dates=3, seed=11, broken_share=0.1,
-                             exact_dup_share=0.08, near_dup_share=0.08)
+    truth = gen.build_corpus(
+        root / "raw", n_articles=400, n_dates=3, seed=11, broken_share=0.1, exact_dup_share=0.08, near_dup_share=0.08
+    )
     return root / "raw", _truth(truth)
 
 
@@ -47,7 +51,7 @@ def corpus(tmp_path_factory) -> tuple[Path, list[dict]]:
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
     a = gen.build_corpus(tmp_path / "a" / "raw", n_articles=150, n_dates=2, seed=5)
     b = gen.build_corpus(tmp_path / "b" / "raw", n_articles=150, n_dates=2, seed=5)
-    c = gen.build_corpus(tmp_path / "c" / "raw", n_articles=150, n_dates=2, seed=6)
+    gen.build_corpus(tmp_path / "c" / "raw", n_articles=150, n_dates=2, seed=6)
     assert a == tmp_path / "a" / "truth.jsonl"
     assert _files(tmp_path / "a" / "raw") == _files(tmp_path / "b" / "raw")
     assert a.read_bytes() == b.read_bytes()
@@ -99,8 +103,7 @@ def test_broken_files_are_expected_in_quarantine(corpus) -> None:
 def test_curated_truth_is_clean_and_consistent(corpus) -> None:
     raw, truth = corpus
     by_path = {t["source_path"]: t for t in truth}
-    leak = re.compile(
-        r"<[a-zA-Z/][^>]*>|\*\*|\]\(|&nbsp;|[\u00ad\u200b\u200c\u200d\ufeff\u00a0\r\x00]")
+    leak = re.compile(r"<[a-zA-Z/][^>]*>|\*\*|\]\(|&nbsp;|[\u00ad\u200b\u200c\u200d\ufeff\u00a0\r\x00]")
     for t in (t for t in truth if t["expect"] == "curated"):
         assert t["title"] and t["body"] and t["story"] and t["language"] == "de"
         assert t["title"] != t["teaser"]
@@ -124,8 +127,9 @@ def test_curated_truth_is_clean_and_consistent(corpus) -> None:
     # equal bodies must be flagged as exact duplicates of the first one, across dates too
     firsts: dict[str, str] = {}
     for t in sorted((t for t in truth if t["expect"] == "curated"), key=lambda t: t["source_path"]):
-        assert t["exact_dup_of"] == firsts.setdefault(t["body"], t["source_path"]) or \
-            (t["exact_dup_of"] is None and firsts[t["body"]] == t["source_path"])
+        assert t["exact_dup_of"] == firsts.setdefault(t["body"], t["source_path"]) or (
+            t["exact_dup_of"] is None and firsts[t["body"]] == t["source_path"]
+        )
     assert any(t["exact_dup_of"] and t["exact_dup_of"][:10] != t["date"] for t in truth)
 
 
@@ -134,9 +138,21 @@ def test_plain_files_contain_their_truth(corpus) -> None:
     """For files without character-level noise, title and intact paragraphs are in the raw text."""
     raw, truth = corpus
     checked = 0
-    simple = {"title_md_h1", "title_html_h1", "title_bold", "nbsp", "soft_hyphen", "zero_width",
-              "html", "markdown", "credits", "hard_wrap", "mojibake", "enc_cp1252",
-              "top_boilerplate"}
+    simple = {
+        "title_md_h1",
+        "title_html_h1",
+        "title_bold",
+        "nbsp",
+        "soft_hyphen",
+        "zero_width",
+        "html",
+        "markdown",
+        "credits",
+        "hard_wrap",
+        "mojibake",
+        "enc_cp1252",
+        "top_boilerplate",
+    }
     for t in truth:
         if t["expect"] != "curated" or simple & set(t["noise"]) or t["gzip"]:
             continue
@@ -154,8 +170,21 @@ def test_score_of_a_perfect_output_is_perfect(corpus, tmp_path: Path) -> None:
 
     raw, truth = corpus
     did = lambda p: hashlib.sha1(p.encode()).hexdigest()[:16]  # noqa: E731
-    cols = ["source_path", "title", "teaser", "dateline", "body", "subheadings", "publisher",
-            "category", "place", "cited_sources", "links", "related", "language"]
+    cols = [
+        "source_path",
+        "title",
+        "teaser",
+        "dateline",
+        "body",
+        "subheadings",
+        "publisher",
+        "category",
+        "place",
+        "cited_sources",
+        "links",
+        "related",
+        "language",
+    ]
     for expect, ds in (("curated", "curated"), ("quarantine", "quarantine")):
         rows = []
         for t in truth:
@@ -164,8 +193,7 @@ def test_score_of_a_perfect_output_is_perfect(corpus, tmp_path: Path) -> None:
             row = {"doc_id": did(t["source_path"]), "date": t["date"]}
             if expect == "curated":
                 row |= {c: t[c] for c in cols}
-                row |= {"duplicate_of": did(t["exact_dup_of"]) if t["exact_dup_of"] else None,
-                        "story_id": t["story"]}
+                row |= {"duplicate_of": did(t["exact_dup_of"]) if t["exact_dup_of"] else None, "story_id": t["story"]}
             else:
                 row |= {"source_path": t["source_path"], "reasons": ["broken"]}
             rows.append(row)
@@ -199,8 +227,7 @@ def test_committed_sample_matches_its_truth() -> None:
     assert (SAMPLE_RAW / "ATTRIBUTION.md").is_file()
     broken = {t["broken_kind"] for t in truth if t["expect"] == "quarantine"}
     assert broken == {"empty", "binary", "nul", "truncated_gzip", "few_bytes"}
-    assert any(p.endswith(".txt.gz") for p, t in ((t["source_path"], t) for t in truth)
-               if t["expect"] == "curated")
+    assert any(p.endswith(".txt.gz") for p, t in ((t["source_path"], t) for t in truth) if t["expect"] == "curated")
     assert any(p.count("/") > 1 for p in files), "a nested feed folder"
     dups = [t for t in truth if t["kind"] in ("exact_dup", "near_dup")]
     assert 2 <= len(dups) <= 3
@@ -222,8 +249,10 @@ def test_sample_is_reproducible(tmp_path: Path) -> None:
 
 
 def test_sentence_splitter_keeps_abbreviations() -> None:
-    text = ("Das gilt z. B. für St. Pölten und Dr. Maier. Am 21. August kam es zu Protesten! "
-            "Wer zahlt? „Niemand“, sagte er. Elisabeth S. hat geklagt.")
+    text = (
+        "Das gilt z. B. für St. Pölten und Dr. Maier. Am 21. August kam es zu Protesten! "
+        "Wer zahlt? „Niemand“, sagte er. Elisabeth S. hat geklagt."
+    )
     assert gen.split_sentences(text) == [
         "Das gilt z. B. für St. Pölten und Dr. Maier.",
         "Am 21. August kam es zu Protesten!",
@@ -234,13 +263,9 @@ def test_sentence_splitter_keeps_abbreviations() -> None:
 
 
 def test_gnad_dateline_parsing() -> None:
-    t, d, b = gen.parse_gnad_text("Neues Gesetz beschlossen. St. Pölten – Der Landtag hat am "
-                                  "Montag entschieden.")
-    assert (t, d, b) == ("Neues Gesetz beschlossen.", "St. Pölten", "Der Landtag hat am Montag "
-                                                                     "entschieden.")
-    assert gen.parse_gnad_text("Gipfel vertagt. Washington/Moskau – Die Gespräche ...")[1] == \
-        "Washington/Moskau"
-    assert gen.parse_gnad_text("Treffen am 6. Oktober – Ergebnis offen. Linz - Der Text.")[1:] == \
-        ("Linz", "Der Text.")
+    t, d, b = gen.parse_gnad_text("Neues Gesetz beschlossen. St. Pölten – Der Landtag hat am Montag entschieden.")
+    assert (t, d, b) == ("Neues Gesetz beschlossen.", "St. Pölten", "Der Landtag hat am Montag entschieden.")
+    assert gen.parse_gnad_text("Gipfel vertagt. Washington/Moskau – Die Gespräche ...")[1] == "Washington/Moskau"
+    assert gen.parse_gnad_text("Treffen am 6. Oktober – Ergebnis offen. Linz - Der Text.")[1:] == ("Linz", "Der Text.")
     t, d, b = gen.parse_gnad_text("Kein Ort hier. Der Text beginnt sofort. Und geht weiter.")
     assert (t, d) == ("Kein Ort hier.", None) and b.startswith("Der Text")

@@ -11,7 +11,9 @@ _ENTITY = r"&(?:[A-Za-z][A-Za-z0-9]{1,9}|#[0-9]{2,7}|#[xX][0-9A-Fa-f]{2,6});"
 # Tags that end a line or a paragraph in a browser become a line break; inline tags vanish.
 # (The tag name ends where a non-word character follows, written out: a "\b" makes the regex engine
 # leave its fast DFA on non-ASCII text.)
-_BLOCK_TAG = r"(?i)<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|td|table|section|article|blockquote|header|footer)(?:[^\w<>][^<>]*)?>"
+_BLOCK_TAG = (
+    r"(?i)<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|td|table|section|article|blockquote|header|footer)(?:[^\w<>][^<>]*)?>"
+)
 _ANY_TAG = r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>"
 _COMMENT = r"(?s)<!--.*?-->"
 # A link's text and target survive as Markdown, so credits like <a href="…">n-tv.de</a> are found later.
@@ -19,7 +21,9 @@ _ANCHOR = r"(?is)<a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]*)[\"'][^<>]*>([^<]*)</a\s*
 # Cleaning: CR LF and CR become LF, odd spaces (no-break, en/em, thin, ideographic, ...) a space;
 # invisible characters (soft hyphen, zero-width, BOM, C0 controls but tab and LF) are removed.
 _ODD_SPACES = "\u00a0" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
-_INVISIBLES = "\u00ad\u2060\ufeff\x0b\x0c\x7f" + "".join(map(chr, [*range(0x200B, 0x2010), *range(0x00, 0x09), *range(0x0E, 0x20)]))
+_INVISIBLES = "\u00ad\u2060\ufeff\x0b\x0c\x7f" + "".join(
+    map(chr, [*range(0x200B, 0x2010), *range(0x00, 0x09), *range(0x0E, 0x20)])
+)
 # One Aho-Corasick pass does it all: CR LF comes before CR and leftmost-first matching takes it
 # whole, so this equals the replacements one after another, at a third of the cost of regex passes.
 _CLEANING = {"\r\n": "\n", "\r": "\n", **dict.fromkeys(_ODD_SPACES, " "), **dict.fromkeys(_INVISIBLES, "")}
@@ -30,7 +34,7 @@ _NEEDS_CLEANING = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in "\r" + _ODD_SPACES
 # signs, the trade mark sign. NFKC also maps Latin-1's compatibility characters (NBSP, "²", "½",
 # "µ", ...), the ellipsis and the primes, so its set is smaller. Both checked against every code
 # point with unicodedata in tests/unit/clean/test_normalize.py.
-_STABLE = {
+STABLE_CHARS = {
     "NFC": "\x00-\u02ff\u2002-\u2027\u2030-\u205e\u20a0-\u20c0\u2122",
     "NFKC": "\x00-\x7f\u00a1-\u00a7\u00a9\u00ab-\u00ae\u00b0\u00b1\u00b6\u00b7\u00bb\u00bf-\u00ff"
     "\u2010\u2012-\u2015\u2018-\u2023\u2030\u2039\u203a\u20ac",
@@ -64,7 +68,7 @@ def unicode_normalize(expr: pl.Expr, form: str) -> pl.Expr:
 
     (``str.normalize`` skips null rows, so a ``when``/``then`` is enough here.)
     """
-    return pl.coalesce(pl.when(expr.str.contains(f"[^{_STABLE[form]}]")).then(expr).str.normalize(form), expr)
+    return pl.coalesce(pl.when(expr.str.contains(f"[^{STABLE_CHARS[form]}]")).then(expr).str.normalize(form), expr)
 
 
 _URL = r"https?://[^\s<>\"'()\[\]{}|\\^`]+"
@@ -73,8 +77,12 @@ _URL = r"https?://[^\s<>\"'()\[\]{}|\\^`]+"
 def unescape_entities(df: pl.DataFrame, column: str) -> pl.DataFrame:
     """Replace HTML entities (``&amp;``, ``&nbsp;``, ``&#8211;``) in ``column`` by their characters."""
     # html.unescape knows all 2,231 named entities; it runs only on the rows that contain one.
-    return fix_rows(df, column, pl.col(column).str.contains(_ENTITY),
-                    lambda text: text.map_elements(html.unescape, return_dtype=pl.String))  # fmt: skip
+    return fix_rows(
+        df,
+        column,
+        pl.col(column).str.contains(_ENTITY),
+        lambda text: text.map_elements(html.unescape, return_dtype=pl.String),
+    )
 
 
 def normalize_text(df: pl.DataFrame) -> pl.DataFrame:
@@ -86,7 +94,7 @@ def normalize_text(df: pl.DataFrame) -> pl.DataFrame:
     df = fix_rows(
         df,
         "text",
-        text.str.contains(f"{_NEEDS_CLEANING}|[^{_STABLE['NFC']}]"),
+        text.str.contains(f"{_NEEDS_CLEANING}|[^{STABLE_CHARS['NFC']}]"),
         lambda dirty: dirty.str.replace_many(_CLEANING, leftmost=True),
         lambda clean: unicode_normalize(clean, "NFC"),
     )
@@ -96,9 +104,14 @@ def normalize_text(df: pl.DataFrame) -> pl.DataFrame:
         .list.unique(maintain_order=True)
     )
     # every tag and comment starts with "<": the rows without one (over half) skip the four passes
-    return df.with_columns(links.alias("links")).pipe(fix_rows, "text", text.str.contains("<", literal=True), lambda tagged: (
-        tagged.str.replace_all(_COMMENT, "")
-        .str.replace_all(_ANCHOR, "[$2]($1)")
-        .str.replace_all(_BLOCK_TAG, "\n")
-        .str.replace_all(_ANY_TAG, "")
-    ))  # fmt: skip
+    return df.with_columns(links.alias("links")).pipe(
+        fix_rows,
+        "text",
+        text.str.contains("<", literal=True),
+        lambda tagged: (
+            tagged.str.replace_all(_COMMENT, "")
+            .str.replace_all(_ANCHOR, "[$2]($1)")
+            .str.replace_all(_BLOCK_TAG, "\n")
+            .str.replace_all(_ANY_TAG, "")
+        ),
+    )

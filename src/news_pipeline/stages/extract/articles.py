@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from news_pipeline.stages.clean.normalize import normalize_text
 from news_pipeline.stages.extract import parse
 from news_pipeline.stages.extract import patterns as P
-from news_pipeline.stages.clean.normalize import normalize_text
-
 
 # A word is a run of non-space characters with a letter or digit in it. Counted by where it starts:
 # the space before it (or the start of the text), its leading punctuation and its first letter or
@@ -33,13 +32,16 @@ def extract_articles(docs: pl.DataFrame) -> pl.DataFrame:
 
     ``docs`` needs ``doc_id`` and ``raw_text``; rows whose text holds no article get null title/body.
     """
+    return parse_articles(normalize_text(docs))
+
+
+def parse_articles(docs: pl.DataFrame) -> pl.DataFrame:
+    """:func:`extract_articles` on text that :func:`~news_pipeline.stages.clean.normalize.normalize_text` cleaned."""
     # the parser keys articles by their row number: integer keys compare and group far faster than ids
-    docs = normalize_text(docs).with_row_index("_doc")
+    docs = docs.with_row_index("_doc")
     lines = parse.label_lines(parse.explode_lines(docs.select(pl.col("_doc").alias("doc_id"), "text")))
     fields = parse.extract_line_fields(lines)
-    articles = parse.collect_articles(
-        parse.label_blocks(parse.join_broken_blocks(parse.assemble_blocks(lines)))
-    )
+    articles = parse.collect_articles(parse.label_blocks(parse.join_broken_blocks(parse.assemble_blocks(lines))))
     empty_list = pl.lit([], dtype=pl.List(pl.String))
     return (
         docs.drop("text")

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from news_pipeline.stages.extract import patterns as P
 from news_pipeline.stages.clean.normalize import collapse_whitespace, fix_rows
+from news_pipeline.stages.extract import patterns as P
 
 _TAIL_CHARS = 100  # the end of a block: its last word and punctuation
 _HEAD_CHARS = 400  # enough to count up to MAX_HEADING_WORDS words and judge a heading-sized block
@@ -44,7 +44,7 @@ def _cum_sum_in_doc(column: str) -> pl.Expr:
 def _merge_runs(
     df: pl.DataFrame, run: str, first: list[str], on_merged: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 ) -> pl.DataFrame:
-    """One row per ``run`` (an ascending integer key): its ``text`` parts joined by a space, ``first`` from its first row.
+    """One row per ``run`` (an ascending integer key): ``text`` parts joined by a space, ``first`` from its first row.
 
     Most runs are a single row: those pass through as they are, and only the longer runs are
     grouped (and given to ``on_merged``, if set) before both are put back in key order;
@@ -147,7 +147,9 @@ def extract_line_fields(lines: pl.DataFrame) -> pl.DataFrame:
     is_listed = (kind == "details") & (key.is_null() | (key == "Quellen"))
     lines = lines.with_columns(
         P.domain_of(
-            pl.coalesce(publisher_line.str.extract(P.PUBLISHER, 1), publisher_line.str.extract(P.COPYRIGHT_PUBLISHER, 1))
+            pl.coalesce(
+                publisher_line.str.extract(P.PUBLISHER, 1), publisher_line.str.extract(P.COPYRIGHT_PUBLISHER, 1)
+            )
         ).alias("_publisher"),
         on(kind == "details").str.extract(P.DETAIL_KEY, 2).str.strip_chars(" \t•·-").alias("_value"),
         on(kind == "related").str.extract(P.RELATED, 1).alias("_related"),
@@ -155,14 +157,18 @@ def extract_line_fields(lines: pl.DataFrame) -> pl.DataFrame:
         on(is_listed).str.extract_all(P.DOMAIN).alias("_listed"),
         on(kind == "content").str.extract_all(P.CREDIT).alias("_inline"),
     ).pipe(fix_rows, "_related", pl.col("_related").is_not_null(), lambda r: P.strip_markdown(r).str.strip_chars())
-    return lines.group_by("doc_id", maintain_order=True).agg(
-        pl.col("_publisher").filter(kind == "publisher").first().alias("publisher"),
-        pl.col("_value").filter((kind == "details") & (key == "Vorfall")).first().alias("category"),
-        pl.col("_value").filter((kind == "details") & (key == "Ort")).first().alias("place"),
-        pl.col("_related").filter(kind == "related").alias("related"),
-        pl.col("_listed").explode().drop_nulls(),
-        pl.col("_inline").explode().drop_nulls(),
-    ).select(pl.exclude("_listed", "_inline"), pl.col("_listed").list.concat("_inline").alias("credited"))
+    return (
+        lines.group_by("doc_id", maintain_order=True)
+        .agg(
+            pl.col("_publisher").filter(kind == "publisher").first().alias("publisher"),
+            pl.col("_value").filter((kind == "details") & (key == "Vorfall")).first().alias("category"),
+            pl.col("_value").filter((kind == "details") & (key == "Ort")).first().alias("place"),
+            pl.col("_related").filter(kind == "related").alias("related"),
+            pl.col("_listed").explode().drop_nulls(),
+            pl.col("_inline").explode().drop_nulls(),
+        )
+        .select(pl.exclude("_listed", "_inline"), pl.col("_listed").list.concat("_inline").alias("credited"))
+    )
 
 
 def assemble_blocks(lines: pl.DataFrame) -> pl.DataFrame:
@@ -233,7 +239,9 @@ def _unfinished_features(blocks: pl.DataFrame) -> pl.DataFrame:
     # heading; only judged for heading-sized blocks (longer ones have far more than MAX_HEADING_WORDS)
     length = text.str.len_chars()
     before_last = pl.when(length <= _HEAD_CHARS).then(text.str.slice(0, length - pl.col("_ending")))
-    sentence_like = before_last.str.contains(",") | before_last.str.contains(rf"(?i)(?:^|\s)(?:{P.FINITE_VERBS})(?:\s|$)")
+    sentence_like = before_last.str.contains(",") | before_last.str.contains(
+        rf"(?i)(?:^|\s)(?:{P.FINITE_VERBS})(?:\s|$)"
+    )
     return blocks.with_columns(
         cut_on_word.fill_null(False).alias("open_end"),
         certain_cut.fill_null(False).alias("certain_cut"),
@@ -302,10 +310,14 @@ def label_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
     parts = pl.when(block_no.is_between(1, 2)).then(pl.col("text")).str.extract_groups(P.DATELINE_START)
     rest = pl.col("text").str.strip_prefix(parts.struct.field("1"))
     b = b.with_columns(parts.struct.field("2").alias("_dateline"), rest.alias("_rest"))
-    dateline_ok = pl.col("_dateline").is_not_null() & ~pl.col("_dateline").str.contains(P.DATELINE_STOP).fill_null(False)
+    dateline_ok = pl.col("_dateline").is_not_null() & ~pl.col("_dateline").str.contains(P.DATELINE_STOP).fill_null(
+        False
+    )
     is_teaser = (block_no == 1) & _same_doc(-1) & ~dateline_ok & pl.col("terminal") & ~pl.col("md_heading")
     b = b.with_columns(is_teaser.alias("_teaser"), dateline_ok.alias("_dateline_ok"))
-    first_body = ((block_no == 1) & ~pl.col("_teaser")) | ((block_no == 2) & pl.col("_teaser").shift(1).fill_null(False))
+    first_body = ((block_no == 1) & ~pl.col("_teaser")) | (
+        (block_no == 2) & pl.col("_teaser").shift(1).fill_null(False)
+    )
     is_last = ~_same_doc(-1)
     subheading = pl.col("md_heading") | (
         ~pl.col("terminal") & (pl.col("n_words") <= P.MAX_HEADING_WORDS) & ~is_last & ~pl.col("open_end")
@@ -332,11 +344,15 @@ def label_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
 def collect_articles(blocks: pl.DataFrame) -> pl.DataFrame:
     """Per article: ``title``, ``teaser``, ``dateline``, ``body`` and ``subheadings`` from labelled blocks."""
     role = pl.col("role")
-    return blocks.group_by("doc_id", maintain_order=True).agg(
-        pl.col("text").filter(role == "title").first().alias("title"),
-        pl.col("text").filter(role == "teaser").first().alias("teaser"),
-        pl.col("dateline").drop_nulls().first().alias("dateline"),
-        # gathered as lists and joined in one pass after grouping: half the cost of ``str.join`` per article
-        pl.col("text").filter(role.is_in(["body", "subheading"])).alias("body"),
-        pl.col("text").filter(role == "subheading").alias("subheadings"),
-    ).with_columns(pl.col("body").list.join("\n\n"))
+    return (
+        blocks.group_by("doc_id", maintain_order=True)
+        .agg(
+            pl.col("text").filter(role == "title").first().alias("title"),
+            pl.col("text").filter(role == "teaser").first().alias("teaser"),
+            pl.col("dateline").drop_nulls().first().alias("dateline"),
+            # gathered as lists and joined in one pass after grouping: half the cost of ``str.join`` per article
+            pl.col("text").filter(role.is_in(["body", "subheading"])).alias("body"),
+            pl.col("text").filter(role == "subheading").alias("subheadings"),
+        )
+        .with_columns(pl.col("body").list.join("\n\n"))
+    )
