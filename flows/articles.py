@@ -65,9 +65,14 @@ class DataQualityGateError(RuntimeError):
 
 @task(name="process-batch", retries=2, retry_delay_seconds=2, retry_condition_fn=_transient, **_TASK_OPTIONS)
 def process_batch(
-    settings: Settings, ingest_date: dt.date, run_id: str, batch_no: int, files: pl.DataFrame
+    settings: Settings,
+    ingest_date: dt.date,
+    run_id: str,
+    batch_no: int,
+    files: pl.DataFrame,
+    history_days: list[dt.date],
 ) -> results.BatchResult:
-    return batch.process_batch(settings, ingest_date, run_id, batch_no, files)
+    return batch.process_batch(settings, ingest_date, run_id, batch_no, files, history_days)
 
 
 @task(name="publish-partition", retries=1, retry_delay_seconds=2, retry_condition_fn=_transient, **_TASK_OPTIONS)
@@ -97,6 +102,7 @@ class PrefectExecutor:
             "run_id": run_id,
             "batch_no": batch_no,
             "files": plan.batches[batch_no],
+            "history_days": plan.history_days,
         }
         return self.task_runner.submit(process_batch, params)
 

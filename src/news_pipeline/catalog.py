@@ -89,6 +89,11 @@ class Catalog:
         """Per-partition near-duplicate signatures and story ids, read by later partitions."""
         return self.state / "signatures"
 
+    @property
+    def line_counts(self) -> Location:
+        """Per-partition counts of each site's recurring lines, read by later partitions' cleaning."""
+        return self.state / "line_counts"
+
     def manifest(self, ingest_date: dt.date) -> Location:
         """The record of the last successful publish of a partition."""
         return self.state / "partitions" / f"{ingest_date.isoformat()}.json"
@@ -96,6 +101,14 @@ class Catalog:
     @property
     def partition_roots(self) -> list[Location]:
         """Every root that holds one file per partition, all replaced together when a partition is published."""
+        return [*self.committed_roots, self.line_counts]
+
+    @property
+    def committed_roots(self) -> list[Location]:
+        """The roots whose files must name the manifest's run for a partition to count as published.
+
+        (``line_counts`` came later: a partition published before it existed is still complete.)
+        """
         return [self.quarantine, self.curated, self.signatures, self.ledger]
 
     @property
@@ -132,6 +145,10 @@ class Catalog:
     def staged_batch(self, run_id: str, ingest_date: dt.date, batch_no: int) -> Path:
         """Where a batch's rows wait for their partition's publish."""
         return self.staging(run_id) / ingest_date.isoformat() / f"batch-{batch_no:05d}.parquet"
+
+    def staged_line_counts(self, run_id: str, ingest_date: dt.date, batch_no: int) -> Path:
+        """A batch's own recurring-line counts, merged into the partition's when it is published."""
+        return self.staging(run_id) / ingest_date.isoformat() / f"lines-{batch_no:05d}.parquet"
 
     def staged_partition_file(self, run_id: str, ingest_date: dt.date, root: Location) -> Path:
         """Where a partition file of ``root`` is written before it is published (``root``: a Path or a Url)."""

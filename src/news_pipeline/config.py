@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         description="estimated Jaccard similarity of word 5-grams above which two articles are one story",
     )
     story_window_days: int = Field(30, ge=0, description="how many earlier days a story can reach back")
+    boilerplate_window_days: int = Field(
+        7, ge=0, description="how many earlier days' line counts tell which lines are a site's recurring furniture"
+    )
     lock_timeout: float = Field(0, ge=0, description="seconds to wait for another run on the same data folder")
     languages: tuple[str, ...] = Field(("de",), description="languages the product is for; others are flagged")
     thresholds: Thresholds = Field(default_factory=Thresholds)

@@ -25,6 +25,7 @@ from news_pipeline.locations import Location
 from news_pipeline.reporting import datadocs
 from news_pipeline.results import BatchResult, PartitionPlan, PartitionResult
 from news_pipeline.stages import dedup
+from news_pipeline.stages.extract import recurring
 from news_pipeline.timing import Timings
 
 
@@ -68,6 +69,24 @@ def _quarantined(meta: pl.DataFrame, row_reasons: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def removed_totals(staged: list[str]) -> dict[str, dict[str, int]]:
+    """Blocks and characters each boilerplate rule removed, summed over the staged batches."""
+    removed = pl.concat([pl.read_parquet(p, columns=["removed"]) for p in staged]).explode("removed").drop_nulls()
+    if removed.height == 0:
+        return {}
+    totals = removed.unnest("removed").group_by("rule").agg(pl.col("blocks").sum(), pl.col("chars").sum()).sort("rule")
+    return {rule: {"blocks": blocks, "chars": chars} for rule, blocks, chars in totals.iter_rows()}
+
+
+def partition_line_counts(catalog: Catalog, run_id: str, plan: PartitionPlan) -> pl.DataFrame:
+    """The partition's recurring-line counts: its batches' own, summed, without the lines of a single page."""
+    counts = None
+    for batch_no in range(len(plan.batches)):
+        own = pl.read_parquet(catalog.staged_line_counts(run_id, plan.ingest_date, batch_no))
+        counts = recurring.merge_counts(counts, own)
+    return recurring.prune_counts(counts if counts is not None else pl.DataFrame(schema=recurring.COUNTS_SCHEMA))
+
+
 def _count(result: PartitionResult, linked: pl.DataFrame, quarantined: pl.DataFrame) -> None:
     result.curated, result.quarantined = linked.height, quarantined.height
     result.duplicates = linked["duplicate_of"].is_not_null().sum()
@@ -83,6 +102,7 @@ def build_outputs(
     linked: pl.DataFrame,
     quarantined: pl.DataFrame,
     run_id: str,
+    line_counts: pl.DataFrame,
 ) -> dict[Location, tuple[Iterator[pa.Table] | list[pa.Table], pa.Schema]]:
     """The tables of each partition root, by root; curated and quarantine are read batch by batch from staging."""
     links = linked.select("doc_id", "duplicate_of", "story_id")
@@ -108,6 +128,7 @@ def build_outputs(
             [schemas.conform(state.ledger_table(meta, quarantined, run_id), schemas.LEDGER)],
             schemas.LEDGER,
         ),
+        catalog.line_counts: ([schemas.conform(line_counts, schemas.LINE_COUNTS)], schemas.LINE_COUNTS),
     }
 
 
@@ -155,9 +176,11 @@ def finalize_partition(
     result.failures = [str(f) for f in validation.partition_failures]
     quarantined = _quarantined(meta, validation.row_reasons)
     _count(result, linked, quarantined)
+    result.removed = removed_totals(staged)
     if not result.failures:
         with timings.stage("publish"):
-            outputs = build_outputs(catalog, staged, meta, linked, quarantined, run_id)
+            line_counts = partition_line_counts(catalog, run_id, plan)
+            outputs = build_outputs(catalog, staged, meta, linked, quarantined, run_id, line_counts)
             commit(catalog, day, outputs, run_id)
             result.published = True
             result.seconds = time.perf_counter() - started

@@ -37,6 +37,8 @@ class PartitionPlan:
     n_files: int
     batches: list[pl.DataFrame]
     reason: str = ""  # why it is processed: new, changed, forced, ...
+    # earlier days whose recurring-line counts the cleaning reads: the window's days this run leaves as they are
+    history_days: list[dt.date] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +54,8 @@ class PartitionResult:
     reasons: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # boilerplate removed, per rule: {"blocks": ..., "chars": ...} summed over the partition's files
+    removed: dict[str, dict[str, int]] = field(default_factory=dict)
     published: bool = False
     skipped: bool = False
     seconds: float = 0.0

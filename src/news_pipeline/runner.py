@@ -57,6 +57,12 @@ def plan_partitions(
         size = settings.batch_size
         batches = [rows.slice(i, size) for i in range(0, rows.height, size)] or [rows]
         todo.append(PartitionPlan(day, files.height, batches, reason))
+    planned = {p.ingest_date for p in todo}
+    for plan in todo:
+        # the cleaning learns each site's recurring lines from the earlier days this run leaves as they
+        # are: so a partition's text does not depend on the order in which a run's batches finish
+        window = (plan.ingest_date - dt.timedelta(days=k) for k in range(settings.boilerplate_window_days, 0, -1))
+        plan.history_days = [d for d in window if d not in planned]
     return todo, skipped
 
 
@@ -87,7 +93,7 @@ class LocalExecutor:
             self._pool = cf.ThreadPoolExecutor(workers) if kind == "threads" else None
 
     def submit(self, settings: Settings, plan: PartitionPlan, run_id: str, batch_no: int) -> cf.Future:
-        args = (settings, plan.ingest_date, run_id, batch_no, plan.batches[batch_no])
+        args = (settings, plan.ingest_date, run_id, batch_no, plan.batches[batch_no], plan.history_days)
         if self._pool is not None:
             return self._pool.submit(process_batch, *args)
         done: cf.Future = cf.Future()

@@ -79,6 +79,10 @@ LEDGER = pa.schema(
     ]
 )
 
+#: ``state/line_counts``: per site and normalised short line, with how many headlines of the partition it
+#: occurs (``stages.extract.recurring``): what the cleaning learns of each site's furniture from the archive.
+LINE_COUNTS = pa.schema([("site", pa.large_string()), ("line_hash", pa.uint64()), ("docs", pa.uint32())])
+
 #: The files of one landing-zone date folder (:func:`news_pipeline.io.landing.list_files`).
 FILE_LISTING: dict[str, pl.DataType] = {
     "source_path": pl.String(),
@@ -117,6 +121,8 @@ STAGED: dict[str, pl.DataType] = {
     "minhash": pl.List(pl.UInt32()),
     "reasons": _TEXT_LIST,  # quarantine reasons known before validation; empty when none
     "body_chars": pl.UInt32(),
+    # what the boilerplate rules took out of the file: per rule, blocks and characters
+    "removed": pl.List(pl.Struct({"rule": pl.String(), "blocks": pl.Int64(), "chars": pl.Int64()})),
 }
 #: The columns of the staged batches a partition's publish reads first: no text, so all of a partition fits.
 STAGED_META = [

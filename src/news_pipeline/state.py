@@ -50,7 +50,7 @@ def committed_run(catalog: Catalog, day: dt.date) -> str | None:
     run_id = manifest.get("run_id") if manifest else None
     if not run_id:
         return None
-    files = [partition_file(root, day) for root in catalog.partition_roots]
+    files = [partition_file(root, day) for root in catalog.committed_roots]
     return run_id if all(file_run_id(f) == run_id for f in files) else None
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from news_pipeline.stages.clean import markdown as md
 from news_pipeline.stages.clean.normalize import collapse_whitespace, fix_rows
 from news_pipeline.stages.extract import patterns as P
 
@@ -172,27 +173,29 @@ def extract_line_fields(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def assemble_blocks(lines: pl.DataFrame) -> pl.DataFrame:
-    """Consecutive content lines become one block: ``doc_id``, ``block_no``, ``text``, ``md_heading``."""
-    line_no = pl.col("line_no")
-    # among content lines, a block goes on while the line numbers do: a gap is a blank or other line
-    starts = ~(_same_doc(1) & (line_no.shift(1) == line_no - 1)).fill_null(False)
+    """The content lines' units become blocks: ``doc_id``, ``block_no``, ``text``, ``md_heading``, ``standalone``.
+
+    ``lines`` come from ``boilerplate.remove_boilerplate``: each holds its ``plain`` text and its
+    ``unit`` (a paragraph, a list item, a table row or a heading). A list item or table row is
+    ``standalone``: a line of its own in the body, never joined to another block.
+    """
+    md_type = pl.col("md_type")
     text = pl.col("text")
     return (
-        # a block's number counts block starts over the whole frame: unique, so one integer key suffices
+        # a unit's number is unique over the whole frame, so one integer key suffices
         lines.filter(pl.col("kind") == "content")
         .select(
-            starts.cum_sum().alias("_block"),
+            pl.col("unit").alias("_block"),
             "doc_id",
-            pl.col("line").str.contains(P.MD_HEADING).alias("md_heading"),
-            pl.col("line").alias("text"),
+            (md_type == md.HEADING).alias("md_heading"),
+            md_type.is_in([md.ITEM, md.TABLE]).alias("standalone"),
+            pl.col("plain").alias("text"),
         )
-        .pipe(_merge_runs, "_block", ["doc_id", "md_heading"])
+        .pipe(_merge_runs, "_block", ["doc_id", "md_heading", "standalone"])
         .drop("_block")
-        # Markdown is rare: strip_markdown's six passes run only on the blocks with a mark
-        .pipe(fix_rows, "text", text.str.contains(P.MARKDOWN_MARK), P.strip_markdown)
         .pipe(collapse_whitespace, "text")
         .filter(text != "")
-        .select("doc_id", _rank_in_doc().alias("block_no"), "text", "md_heading")
+        .select("doc_id", _rank_in_doc().alias("block_no"), "text", "md_heading", "standalone")
     )
 
 
@@ -288,13 +291,15 @@ def _join_pass(b: pl.DataFrame, certain_only: bool) -> pl.DataFrame:
         & nxt("text").is_not_null()
         & ~pl.col("terminal")
         & ~pl.col("md_heading")
+        & ~pl.col("standalone")
+        & ~nxt("standalone")
         & (certain if certain_only else certain | likely)
     ).fill_null(False)
     # the last block of an article never joins its next row, so the plain shift stays in the article
     joined_prev = joins_next.shift(1).fill_null(False)
     return (
         b.with_columns((~joined_prev).cum_sum().alias("_group"))
-        .pipe(_merge_runs, "_group", ["doc_id", "block_no", "md_heading"], on_merged=_block_features)
+        .pipe(_merge_runs, "_group", ["doc_id", "block_no", "md_heading", "standalone"], on_merged=_block_features)
         .drop("_group")
         .with_columns(_rank_in_doc().alias("block_no"))
     )
@@ -313,14 +318,25 @@ def label_blocks(blocks: pl.DataFrame) -> pl.DataFrame:
     dateline_ok = pl.col("_dateline").is_not_null() & ~pl.col("_dateline").str.contains(P.DATELINE_STOP).fill_null(
         False
     )
-    is_teaser = (block_no == 1) & _same_doc(-1) & ~dateline_ok & pl.col("terminal") & ~pl.col("md_heading")
+    is_teaser = (
+        (block_no == 1)
+        & _same_doc(-1)
+        & ~dateline_ok
+        & pl.col("terminal")
+        & ~pl.col("md_heading")
+        & ~pl.col("standalone")
+    )
     b = b.with_columns(is_teaser.alias("_teaser"), dateline_ok.alias("_dateline_ok"))
     first_body = ((block_no == 1) & ~pl.col("_teaser")) | (
         (block_no == 2) & pl.col("_teaser").shift(1).fill_null(False)
     )
     is_last = ~_same_doc(-1)
     subheading = pl.col("md_heading") | (
-        ~pl.col("terminal") & (pl.col("n_words") <= P.MAX_HEADING_WORDS) & ~is_last & ~pl.col("open_end")
+        ~pl.col("terminal")
+        & (pl.col("n_words") <= P.MAX_HEADING_WORDS)
+        & ~is_last
+        & ~pl.col("open_end")
+        & ~pl.col("standalone")
     )
     has_dateline = first_body & pl.col("_dateline_ok")
     role = (

@@ -1,0 +1,250 @@
+"""A scraped page as units with features: paragraphs, list items, table rows and headings, column-wise.
+
+A unit's features hold for German web pages in general, whatever the site: its length in
+characters and words, its stop-word density (German and English function words: prose has many,
+menus, tag lists and link lists few), its link density (the share of its characters inside links:
+navigation is links), bare URLs, list item or heading, whether it ends like a sentence, and
+whether it is generic web text (``patterns.WEB_BOILERPLATE`` and ``WEB_WORDS``).
+:mod:`news_pipeline.stages.extract.boilerplate` scores the units and finds the article.
+
+Everything runs on the line frame of ``parse`` (one row per non-blank line, the rows of one
+document contiguous and in order): sums over units by running totals instead of a group-by,
+neighbours by guarded shifts.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from news_pipeline.stages.clean import markdown as md
+from news_pipeline.stages.extract import patterns as P
+
+#: The most frequent German and English function words. Prose is a third to a half function
+#: words; navigation, tag clouds, name lists and product grids have few or none.
+STOP_WORDS = frozenset(
+    """
+    aber alle allem allen aller alles als also am an ander andere anderen anderer anderes auch auf aus bei beim
+    bereits bin bis bisher bist bzw da dabei dadurch dafür dagegen daher damit dann daran darauf darin darum
+    darüber das dass davon dazu dein deine dem den denen denn dennoch der deren des deshalb dessen die dies diese
+    diesem diesen dieser dieses doch dort du durch eben ein eine einem einen einer eines einige einigen einmal er
+    es etwa etwas euch euer für gab gegen gewesen gibt hab habe haben hat hatte hatten hier hin hinter ich ihm
+    ihn ihnen ihr ihre ihrem ihren ihrer ihres im immer in ins ist ja jede jedem jeden jeder jedoch jetzt kann
+    kein keine keinem keinen keiner können könnte man manche mehr mein meine meinem meinen meiner mich mir mit
+    muss musste müssen nach nachdem nicht nichts noch nun nur ob oder ohne schon sehr sein seine seinem seinen
+    seiner seit selbst sich sie sind so sogar solche soll sollen sollte sondern sowie über um und uns unser
+    unsere unter viel viele vom von vor wann war waren warum was weil weiter welche welchem welchen welcher
+    wenn wer werde werden wie wieder will wir wird wo wurde wurden während zu zum zur zwar zwischen
+    a about after all also an and are as at be because been but by can could did do does for from had has have
+    he her his how i if in into is it its more my no not of on one or our out she so some than that the their
+    them then there these they this to up was we were what when which who will with would you your
+    """.split()
+)
+_STOP_PATTERN = "|".join(sorted(STOP_WORDS, key=len, reverse=True))
+# A stop word between two non-letters. The match takes the character after the word, so of two
+# stop words in a row ("in der") the second is missed: the count is a steady share below the
+# true one for all texts alike, and the thresholds below are set on this count. (A "\b" would
+# find both, at ten times the cost: it makes the engine leave its DFA on non-ASCII text.)
+_STOP = rf"(?i)(?:^|[^\p{{L}}\p{{N}}])(?:{_STOP_PATTERN})(?:[^\p{{L}}\p{{N}}]|$)"
+#: Words of site furniture: consent dialogs, account and comment forms, subscriptions. A tenth of a
+#: unit's words from this list (two at least) is a consent text or a form, not an article. Words that
+#: news write about (Daten, Website, Passwort, Browser) are left out: with these, no paragraph of the
+#: generated news corpus and no article paragraph of the real-world set reaches the share.
+WEB_WORDS = (
+    "cookies? einwilligung(?:en)? datenschutz(?:erklärung|bestimmungen|einstellungen|hinweise?|richtlinie) "
+    "e-mail-adresse registrierung registrieren anmelden anmeldung einloggen eingeloggt nutzungsbedingungen "
+    "newsletter abonnieren "
+    "abonnement zustimmung zustimmen widerrufen einstellungen personalisierte? werbepartner drittanbieter "
+    "pflichtfeld\\w* benutzername nutzerkonto abmelden akzeptieren personenbezogene?n? tracking"
+).split()
+_WEB_WORDS = rf"(?i)(?:^|[^\p{{L}}])(?:{'|'.join(WEB_WORDS)})(?:[^\p{{L}}]|$)"
+_WORD = r"[\p{L}\p{N}][\p{L}\p{N}'’.\-]*"
+_URL = r"(?:https?://|www\.)\S+"
+# a unit that ends like this goes on in the next one, a paragraph that layout broke: on a comma, a dash,
+# an open parenthesis, or a lower-case word (German nouns are capitalised; see parse.join_broken_blocks)
+_OPEN_END = r"[,\-–—(/&]$|(?:^|\s)[a-zäöüß][\p{L}\p{N}'’\-]*$"
+#: Stop words are counted in a unit's first characters: enough for a steady share, and a long
+#: paragraph costs no more than a short one.
+_SAMPLE_CHARS = 200
+_TAIL_CHARS = 60  # a line's end: its last word and punctuation, or an agency signature "(APA, 4.10.2015)"
+
+MAX_PHRASE_LINE_CHARS = 600  # a line up to this long that opens with a web phrase is web text
+MAX_HEADING_CHARS = 80  # a heading that opens comments or a related list is short
+
+
+def _link_features(lines: pl.DataFrame) -> pl.DataFrame:
+    """``n_links``, ``link_chars`` and ``url_chars`` per line, and ``plain`` without the link markers."""
+    plain = pl.col("plain")
+    zeros = pl.repeat(0, lines.height, dtype=pl.Int64, eager=True)
+    # links and bare URLs are measured on the lines that have one (a third of a news text's lines)
+    rows = lines.select(pl.arg_where(plain.str.contains(f"{md.LINK_OPEN}|https?://|www\\."))).to_series()
+    n_links = plain.str.count_matches(md.LINK_OPEN, literal=True)
+    no_links = plain.str.replace_all(rf"{md.LINK_OPEN}[^{md.LINK_CLOSE}]*{md.LINK_CLOSE}", "")
+    linked = (
+        lines.select(plain)
+        .gather(rows)
+        .select(
+            n_links.cast(pl.Int64).alias("n_links"),
+            # characters inside links, markers left out (two per link)
+            (plain.str.len_chars() - no_links.str.len_chars() - 2 * n_links).cast(pl.Int64).alias("link_chars"),
+            # characters of bare URLs: a cited source in the text, not navigation (menus are links)
+            (no_links.str.len_chars() - no_links.str.replace_all(_URL, "").str.len_chars())
+            .cast(pl.Int64)
+            .alias("url_chars"),
+            plain.str.replace_all(f"[{md.LINK_OPEN}{md.LINK_CLOSE}]", "").alias("plain"),
+        )
+    )
+    lines = lines.with_columns(
+        *[zeros.clone().scatter(rows, linked.get_column(c)).alias(c) for c in ("n_links", "link_chars", "url_chars")],
+        lines.get_column("plain").scatter(rows, linked.get_column("plain")),
+    )
+    return lines
+
+
+def line_features(lines: pl.DataFrame) -> pl.DataFrame:
+    """Per line: ``chars``, ``link_chars``, ``words``, ``stops`` (in the first ``_SAMPLE_CHARS``), ``web_phrase``.
+
+    ``lines`` needs ``plain`` with link texts between ``markdown.LINK_OPEN`` and ``LINK_CLOSE``;
+    the markers are taken out here.
+    """
+    lines = _link_features(lines)
+    plain = pl.col("plain")
+    sample = plain.str.slice(0, _SAMPLE_CHARS)
+    chars = plain.str.len_chars()
+    # words are counted in the sample as gaps between them (the plain text has single spaces) and
+    # scaled to the line: a regex over every word of every line would cost several times more
+    sample_words = sample.str.count_matches(" ", literal=True) + 1
+    lines = lines.with_columns(
+        chars.alias("chars"),
+        sample_words.alias("sample_words"),
+        (sample_words * chars.clip(_SAMPLE_CHARS) // _SAMPLE_CHARS).alias("words"),
+        sample.str.count_matches(_STOP).alias("stops"),
+        sample.str.count_matches(_WEB_WORDS).alias("web_words"),
+    )
+    # the phrases and headings are short lines: the patterns run on those alone (a consent text can
+    # be a long paragraph that opens with one of the phrases)
+    short = lines.select(pl.arg_where(chars <= MAX_PHRASE_LINE_CHARS)).to_series()
+    # a heading is not a link: "3 Kommentare" linked under a headline points at the comments
+    # (lines the line rules labelled "related" are one related link each, not the heading of a list)
+    heading = (
+        (pl.col("chars") <= MAX_HEADING_CHARS)
+        & (pl.col("link_chars") * 2 < pl.col("chars"))
+        & (pl.col("kind") != "related")
+    )
+    flags = (
+        lines.select("plain", "chars", "link_chars", "kind")
+        .gather(short)
+        .select(
+            (
+                plain.str.contains(P.WEB_BOILERPLATE)
+                | ((pl.col("chars") <= P.MAX_BOILERPLATE_CHARS) & plain.str.contains(P.WEB_BOILERPLATE_ANYWHERE))
+            ).alias("web_phrase"),
+            (heading & plain.str.contains(P.COMMENTS_HEADING)).alias("comments_heading"),
+            (heading & plain.str.contains(P.RELATED_HEADING)).alias("related_heading"),
+        )
+    )
+    return lines.with_columns(
+        pl.repeat(False, lines.height, eager=True).scatter(short, flags.get_column(c)).alias(c) for c in flags.columns
+    )
+
+
+def same_doc(offset: int) -> pl.Expr:
+    """Whether the row ``offset`` rows away (down if negative) belongs to the same document."""
+    return (pl.col("doc_id").shift(offset) == pl.col("doc_id")).fill_null(False)
+
+
+def cum_sum_in_doc(value: pl.Expr) -> pl.Expr:
+    """Running sum of an integer ``value`` that restarts with each document (no window: the total
+    before the document's first row is carried down from that row)."""
+    total = value.cum_sum()
+    return total - pl.when(~same_doc(1)).then(total - value).forward_fill()
+
+
+def add_units(lines: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` with ``unit``: an ascending integer key shared by the lines of one unit.
+
+    A unit is a paragraph (consecutive content lines), a list item, a table row, a heading or a
+    line of another kind (details, publisher, related, boilerplate). As in CommonMark, a bullet item
+    interrupts a paragraph; an ordered item starts a unit after a blank line or another item.
+    """
+    md_type, line_no = pl.col("md_type"), pl.col("line_no")
+    prev_type = md_type.shift(1)
+    content = pl.col("kind") == "content"
+    contiguous = same_doc(1) & (line_no.shift(1) == line_no - 1) & content & content.shift(1)
+    own_line = md_type.is_in([md.HEADING, md.ITEM, md.TABLE]) | prev_type.is_in([md.HEADING, md.TABLE])
+    # an ordered item starts a unit after another item only: "1) Sie schicken ..." at the start of a
+    # hard-wrapped line goes on with its paragraph (stricter than CommonMark, for wrapped text)
+    ordered = (md_type == md.ORDERED) & prev_type.is_in([md.ITEM, md.ORDERED])
+    quote_edge = (md_type == md.QUOTE) != (prev_type == md.QUOTE)
+    starts = ~contiguous | (own_line | ordered | quote_edge).fill_null(False)
+    return lines.with_columns(starts.cum_sum().alias("unit"), starts.alias("unit_start"))
+
+
+SUMMED = (
+    "chars",
+    "link_chars",
+    "url_chars",
+    "n_links",
+    "words",
+    "sample_words",
+    "stops",
+    "web_words",
+    "recurring",
+    "n_lines",
+)
+# of a unit's first line (a wrapped paragraph's last line "weiter." is no menu); headings only for a one-line unit
+FIRST_LINE = ("web_phrase", "comments_heading", "related_heading")
+
+
+def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per unit: ``doc_id``, ``unit``, the sums of the line features (``SUMMED``), of its first line
+    ``md_type``, ``kind``, ``line_no``, ``lower_start`` and, for a one-line unit, ``FIRST_LINE``; of its last
+    line ``terminal`` (ends like a sentence) and ``open_end`` (goes on in the next unit).
+
+    Sums by running totals: the total at a unit's last line minus the total before its first.
+    """
+    start = pl.col("unit_start")
+    last = (pl.col("unit").shift(-1) != pl.col("unit")).fill_null(True)
+    return (
+        lines.select(
+            "doc_id",
+            "unit",
+            "unit_start",
+            "md_type",
+            "kind",
+            "line_no",
+            *FIRST_LINE,
+            *[pl.col(c).cast(pl.Int64).cum_sum().alias(f"_cum_{c}") for c in SUMMED],
+            *[pl.col(c).cast(pl.Int64).alias(f"_{c}") for c in SUMMED],
+            # end-anchored patterns look at the line's tail: a long paragraph costs no more than a short one
+            pl.col("plain").str.slice(-_TAIL_CHARS).str.contains(P.TERMINAL).alias("terminal"),
+            pl.col("plain").str.slice(-_TAIL_CHARS).str.contains(_OPEN_END).alias("open_end"),
+            pl.col("plain").str.contains(P.LOWER_START).alias("lower_start"),
+            last.alias("_last"),
+        )
+        .with_columns(
+            *[
+                pl.when(start).then(pl.col(f"_cum_{c}") - pl.col(f"_{c}")).forward_fill().alias(f"_base_{c}")
+                for c in SUMMED
+            ],
+            *[
+                pl.when(start).then(pl.col(c)).forward_fill().alias(c)
+                for c in ("md_type", "kind", "line_no", "lower_start")
+            ],
+            # a phrase opening a unit marks it ("Teilen mit:" over its buttons); a heading is a unit of one line
+            (pl.col("web_phrase") & start).alias("web_phrase"),
+            *[(pl.col(c) & start & last).alias(c) for c in FIRST_LINE if c != "web_phrase"],
+        )
+        .filter("_last")
+        .select(
+            "doc_id",
+            "unit",
+            *[(pl.col(f"_cum_{c}") - pl.col(f"_base_{c}")).alias(c) for c in SUMMED],
+            *[pl.col(c).cast(pl.Int64) for c in FIRST_LINE],
+            "md_type",
+            "kind",
+            "line_no",
+            "terminal",
+            "open_end",
+            "lower_start",
+        )
+    )

@@ -1,0 +1,142 @@
+"""Finding the article in a page (news_pipeline.boilerplate): each rule on small made-up pages."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from news_pipeline.stages.extract.articles import extract_articles
+from news_pipeline.stages.language import detect_language
+
+# made-up article paragraphs (long enough to be running text)
+P1 = (
+    "Die Gemeinde Beispieldorf hat am Dienstag beschlossen, die alte Schule am Marktplatz zu einem Bürgerhaus "
+    "umzubauen. Der Gemeinderat stimmte dem Vorhaben mit großer Mehrheit zu, nachdem die Kosten im Herbst "
+    "noch einmal geprüft worden waren."
+)
+P2 = (
+    "Nach den Plänen des Architekturbüros sollen im Erdgeschoss ein Saal für Vereine und eine kleine Bücherei "
+    "entstehen. Im ersten Stock sind Räume für die Musikschule vorgesehen, die bisher in einem Container "
+    "untergebracht ist."
+)
+P3 = (
+    "Die Bauarbeiten sollen im kommenden Frühjahr beginnen und etwa zwei Jahre dauern. Während dieser Zeit "
+    "weichen die Vereine in die Turnhalle aus, teilte die Bürgermeisterin mit."
+)
+MENU = "\n".join(
+    f"* [{w}](https://www.dorfblatt-beispiel.de/{w.lower()})"
+    for w in ["Startseite", "Politik", "Wirtschaft", "Sport", "Kultur", "Region", "Service"]
+)
+FOOTER = "[Impressum](/impressum) | [Datenschutz](/datenschutz) | [Kontakt](/kontakt) | [AGB](/agb)"
+
+
+def _extract(*texts: str) -> list[dict]:
+    df = pl.DataFrame({"doc_id": [str(i) for i in range(len(texts))], "raw_text": list(texts)})
+    return extract_articles(df).iter_rows(named=True)
+
+
+def _one(text: str) -> dict:
+    return next(iter(_extract(text)))
+
+
+def _page(*blocks: str) -> str:
+    return "\n\n".join(("Altes Schulhaus wird Bürgerhaus", *blocks)) + "\n"
+
+
+def test_menus_before_and_footer_after_the_article_go():
+    row = _one(_page(MENU, P1, P2, P3, FOOTER))
+    assert row["body"].split("\n\n") == [P2, P3] and row["teaser"] == P1
+    removed = {r["rule"]: (r["blocks"], r["chars"]) for r in row["removed"]}
+    # "Startseite" is web vocabulary, the other menu items go as what precedes the article
+    assert removed == {
+        "web_text": (1, 10),
+        "before_article": (6, 41),
+        "after_article": (1, len("Impressum | Datenschutz | Kontakt | AGB")),
+    }
+    assert row["no_article"] is None
+
+
+def test_a_consent_banner_goes():
+    banner = (
+        "Diese Website verwendet Cookies, um Ihnen ein besseres Nutzungserlebnis zu bieten. Mit der weiteren "
+        "Nutzung stimmen Sie der Verwendung von Cookies zu."
+    )
+    row = _one(_page(banner, "Alle akzeptieren", "Einstellungen", P1, P2, P3))
+    assert "Cookies" not in (row["teaser"] or "") + row["body"]
+    assert P3 in row["body"]
+
+
+def test_a_comment_section_ends_the_article():
+    comments = [
+        "2 Kommentare",
+        "**Leser123** schrieb am 3. März:",
+        "Ich finde es richtig, dass die alte Schule erhalten bleibt, auch wenn es teuer wird und die Vereine "
+        "lange warten müssen. Hoffentlich bleibt der Zeitplan.",
+        "Schreibe einen Kommentar",
+        "Name *",
+        "E-Mail *",
+    ]
+    row = _one(_page(P1, P2, P3, *comments))
+    assert row["body"].endswith(P3)
+    assert "Ich finde es richtig" not in row["body"]
+
+
+def test_a_related_list_after_the_article_goes_but_a_box_inside_it_does_not_end_it():
+    related = [
+        "Das könnte Sie auch interessieren",
+        "[Neuer Kindergarten eröffnet in Beispieldorf](/kita)",
+        "[Straßenfest am Wochenende: Das Programm](/fest)",
+    ]
+    row = _one(_page(P1, P2, P3, *related))
+    assert "Kindergarten" not in row["body"] and "Das könnte Sie" not in row["body"]
+    long_p = P2 + " " + P3 + " " + P2
+    inside = _one(_page(P1, P2, "Lesen Sie auch", "[Neuer Kindergarten eröffnet in Beispieldorf](/kita)", long_p))
+    assert inside["body"].endswith(long_p)
+
+
+def test_a_short_line_between_article_paragraphs_stays():
+    row = _one(_page(P1, P2, "Wie geht es weiter?", P3, "Das ist noch offen.", P2))
+    assert "Wie geht es weiter?" in row["body"].split("\n\n")
+    assert "Das ist noch offen." in row["body"].split("\n\n")
+
+
+def test_runs_of_short_link_lines_are_navigation_even_between_text():
+    links = "\n".join(f"[Ressort {i}](/r{i})" for i in range(8))
+    row = _one(_page(P1, P2, P3, links, "Ein kurzer Satz ganz am Ende der Seite."))
+    assert "Ressort" not in row["body"]
+
+
+def test_a_page_without_article_text_says_so():
+    index = _page(MENU, FOOTER, "\n".join(f"* [Meldung {i}: Neues aus dem Dorf](/m{i})" for i in range(12)))
+    row = _one(index)
+    assert row["no_article"].startswith("no_article_text: ")
+    assert "mostly links" in row["no_article"]
+
+
+def test_the_teaser_never_eats_the_article():
+    row = _one(_page(P1))
+    assert row["teaser"] is None and row["body"] == P1
+    short = _one(_page(P1, "Die Kosten trägt das Land."))
+    assert short["teaser"] is None and short["body"] == P1 + "\n\n" + "Die Kosten trägt das Land."
+
+
+def test_language_is_identified_on_the_cleaned_article():
+    english_menu = "\n".join(
+        f"* [{w}](/{w.lower()})"
+        for w in ["Home", "News and Reports", "About us", "Contact the team", "Privacy policy", "Terms of use"]
+    )
+    english_footer = (
+        "This website uses cookies to improve your experience. By continuing to browse the site you agree "
+        "to our use of cookies and to our terms of service and privacy policy."
+    )
+    df = extract_articles(
+        pl.DataFrame({"doc_id": ["x"], "raw_text": [_page(english_menu, P1, P2, P3, english_footer)]})
+    )
+    assert "cookies" not in df["body"][0]
+    assert detect_language(df)["language"][0] == "de"
+
+
+def test_removed_counts_add_up_per_rule():
+    row = _one(_page(MENU, P1, P2, P3, FOOTER))
+    menu_chars = sum(len(w) for w in ["Startseite", "Politik", "Wirtschaft", "Sport", "Kultur", "Region", "Service"])
+    menu = [r for r in row["removed"] if r["rule"] in ("before_article", "web_text")]
+    assert sum(r["blocks"] for r in menu) == 7 and sum(r["chars"] for r in menu) == menu_chars
