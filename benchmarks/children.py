@@ -76,7 +76,7 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
     report's ``seconds`` (the same span as the flow body's) and counts, the batches (one
     "read + decode" stage each) and partitions run, each partition's publish seconds, the runner.
     """
-    from flows.cli import configure_runtime
+    from flows.runtime import configure_runtime
 
     configure_runtime(verbose=False)
     # The CLI has imported Prefect and the flow module before the flow body starts; import them here
@@ -106,7 +106,7 @@ def child_direct(raw_dir: str, data_dir: str) -> dict:
 
 def child_prefect_probe(n_tasks: str) -> dict:
     """What Prefect costs by itself: server start, a flow run's fixed cost, and the cost per task run."""
-    from flows.cli import configure_runtime
+    from flows.runtime import configure_runtime
 
     configure_runtime(verbose=False)
     from prefect import flow, task
@@ -169,7 +169,7 @@ def child_profile(raw_dir: str, data_dir: str, out_json: str) -> dict:
     up. One-time setup (imports, gazetteer, fastText model, GX context) happens first and is
     measured apart. Returns the run's seconds, documents and the profile's path.
     """
-    from flows.cli import configure_runtime
+    from flows.runtime import configure_runtime
 
     configure_runtime(verbose=False)
     setup_started = time.perf_counter()

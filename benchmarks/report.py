@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks import startup
 from benchmarks.children import COUNTS, UNATTRIBUTED
 from benchmarks.measure import MB, REPO
 
@@ -481,6 +482,8 @@ def to_markdown(results: dict) -> str:
     """The figures as Markdown: machine and corpus, measurements, Prefect, targets, stage profile, growth."""
     d = results["derived"]
     lines = _intro(results) + _measurement_table(results["measurements"])
+    if "startup" in results:
+        lines += startup.to_markdown(results["startup"])
     if "prefect" in d:
         lines += _prefect_lines(d["prefect"])
     if d.get("targets"):

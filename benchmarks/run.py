@@ -13,6 +13,7 @@
    ``direct``   the flow's run loop without Prefect: ``runner.run`` on ``runner.local_executor``
                 (the same worker processes or threads the flow picks)
    ``prefect``  a probe: temporary server start, fixed cost of a flow run, cost per task run
+   ``startup``  ``import prefect``, an unchanged re-run, a one-file run, a 10,000-file day against its floor
    ``profile``  ``runner.run`` one batch at a time with the runner's stage timings, per size in --sizes
    and ``pipeline`` again at every other size in --sizes (run time and memory as it grows).
 3. Prints a table and writes ``ROOT/results.json`` and ``ROOT/results.md`` (and, with
@@ -47,6 +48,7 @@ from benchmarks.measure import (
     prepare_prefect_home,
 )
 from benchmarks.report import derive, rates, to_markdown, update_readme
+from benchmarks.startup import measure_startup
 
 DEFAULT_ROOT = REPO / "benchmarks" / "out"
 
@@ -185,6 +187,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip everything that runs the product (CLI, direct, probe, profiles): for quick checks",
     )
+    ap.add_argument(
+        "--skip-startup", action="store_true", help="skip the start-up figures (import, re-run, one file, one day)"
+    )
     ap.add_argument("--keep-outputs", action="store_true", help="keep every run's output (default: only the CLI's)")
     ap.add_argument("--update-readme", action="store_true", help="write the figures into benchmarks/README.md")
     ap.add_argument(
@@ -259,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_baseline:
         m["baseline"] = measure_baseline(bench, corpus)
     if not args.skip_pipeline:
+        if not args.skip_startup:
+            results["startup"] = measure_startup(bench.root, bench.env, bench.log_file)
         measure_product(bench, corpus, args.probe_tasks, results)
         measure_sizes(bench, args, corpus, results)
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]

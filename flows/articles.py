@@ -19,8 +19,10 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
+from prefect.states import Failed
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
+from flows.concurrency import data_dir_slot
 from news_pipeline import batch, partition, progress, results, runner
 from news_pipeline.config import Settings
 from news_pipeline.reporting.run_report import to_markdown
@@ -104,7 +106,9 @@ class PrefectExecutor:
             "files": plan.batches[batch_no],
             "history_days": plan.history_days,
         }
-        return self.task_runner.submit(process_batch, params)
+        # named by date and batch in the UI (not by a hash suffix)
+        name = f"batch {plan.ingest_date} {batch_no + 1}/{len(plan.batches)}"
+        return self.task_runner.submit(process_batch.with_options(task_run_name=name), params)
 
     def as_completed(self, futures: list) -> Iterator:
         return as_completed(futures)
@@ -112,7 +116,8 @@ class PrefectExecutor:
     def publish(
         self, settings: Settings, plan: results.PartitionPlan, run_id: str, batches: list[results.BatchResult]
     ) -> results.PartitionResult:
-        return publish_partition(settings, plan, run_id, batches)
+        name = f"publish {plan.ingest_date}"
+        return publish_partition.with_options(task_run_name=name)(settings, plan, run_id, batches)
 
 
 @contextmanager
@@ -182,23 +187,31 @@ def process_articles(
     listener = _progress_artifact(run_id)
     progress.subscribe(listener)
     try:
-        summary = runner.run(
-            settings,
-            partial(prefect_executor, settings),
-            run_id=run_id,
-            dates=dates,
-            start=start,
-            end=end,
-            force=force,
-            logical_date=logical,
-            logger=get_run_logger(),
-        )
+        with data_dir_slot(settings):
+            summary = runner.run(
+                settings,
+                partial(prefect_executor, settings),
+                run_id=run_id,
+                dates=dates,
+                start=start,
+                end=end,
+                force=force,
+                logical_date=logical,
+                logger=get_run_logger(),
+            )
     finally:
         progress.unsubscribe(listener)
     create_markdown_artifact(key="news-pipeline-run", markdown=to_markdown(summary), description=f"run {run_id}")
     failed = summary["failed_partitions"]
     if failed:
+        where = "; ".join(f"{day}: {path}" for day, path in summary["blocked_files"].items())
         raise DataQualityGateError(
-            f"data-quality gate stopped {len(failed)} partition(s) from being published: {', '.join(failed)}"
+            f"data-quality gate stopped {len(failed)} partition(s) from being published: {', '.join(failed)} "
+            f"(failed files and reasons: {where})"
         )
+    if summary.get("logical_date_missing"):
+        # A scheduled run for a day whose folder never arrived is red in the UI (and triggers notifications):
+        # the day's data is missing upstream. The other folders it found were processed and published.
+        message = f"no landing folder for {logical}: nothing arrived for the day this run is for"
+        return Failed(name="MissingData", message=message, data=summary)
     return summary

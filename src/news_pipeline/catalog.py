@@ -124,6 +124,10 @@ class Catalog:
     def report(self, run_id: str) -> Location:
         return self.reports / f"{run_id}.json"
 
+    def blocked_files(self, run_id: str, ingest_date: dt.date) -> Location:
+        """The files of a partition the quality gate stopped, with their reasons (Parquet, one per run)."""
+        return self.reports / "blocked" / f"ingest_date={ingest_date.isoformat()}" / f"{run_id}.parquet"
+
     @property
     def latest_report(self) -> Location:
         return self.reports / "latest.json"

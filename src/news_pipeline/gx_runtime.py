@@ -17,6 +17,7 @@ from typing import Any
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 GX_LOCK = threading.Lock()
+_LOADING = threading.Lock()  # one thread imports GX and builds the context; others wait for it
 
 
 def quiet_gx_logging() -> None:
@@ -28,9 +29,14 @@ def quiet_gx_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-@lru_cache(maxsize=1)
 def load_gx() -> Any:
     """The great_expectations module, imported on first use (the import takes seconds)."""
+    with _LOADING:
+        return _load_gx()
+
+
+@lru_cache(maxsize=1)
+def _load_gx() -> Any:
     quiet_gx_logging()
     import great_expectations as gx
 
@@ -38,10 +44,22 @@ def load_gx() -> Any:
     return gx
 
 
-@lru_cache(maxsize=1)
 def batch_definition() -> Any:
     """One ephemeral GX context per process, with a pandas whole-frame batch definition."""
-    gx = load_gx()
+    with _LOADING:
+        return _batch_definition()
+
+
+def warm_in_background() -> threading.Thread:
+    """Import GX and build its context in a thread (seconds), while this process does other work."""
+    thread = threading.Thread(target=batch_definition, name="warm-great-expectations", daemon=True)
+    thread.start()
+    return thread
+
+
+@lru_cache(maxsize=1)
+def _batch_definition() -> Any:
+    gx = _load_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")  # in memory: writes no uncommitted/ folder

@@ -132,6 +132,23 @@ def build_outputs(
     }
 
 
+def write_blocked_files(
+    catalog: Catalog, run_id: str, day: dt.date, meta: pl.DataFrame, quarantined: pl.DataFrame
+) -> Location:
+    """For a partition the gate stopped: the files that failed and why, as ``reports/blocked`` Parquet; its path.
+
+    The partition is not published, so its quarantine rows reach no dataset: this is where an operator finds them.
+    """
+    failed = quarantined.join(meta.select("doc_id", "source_path"), on="doc_id", how="left").with_columns(
+        pl.lit(run_id).alias("run_id")
+    )
+    final = catalog.blocked_files(run_id, day)
+    tmp = catalog.staging(run_id) / f"blocked-{day}.parquet"
+    write_parquet([schemas.conform(failed, schemas.BLOCKED)], schemas.BLOCKED, tmp, run_id=run_id)
+    publish.publish_file(tmp, final)
+    return final
+
+
 def commit(catalog: Catalog, day: dt.date, outputs: dict, run_id: str) -> None:
     """Write every partition file in staging, then make them visible together (all complete on disk before any is)."""
     written = []
@@ -188,6 +205,8 @@ def finalize_partition(
             record = {"run_id": run_id, "published": dt.datetime.now(dt.UTC)} | result.to_dict()
             publish.write_manifest(catalog, day, record)
     else:
+        with timings.stage("publish"):
+            result.blocked_files = str(write_blocked_files(catalog, run_id, day, meta, quarantined))
         result.seconds = time.perf_counter() - started
     result.timings = timings.totals
     return result

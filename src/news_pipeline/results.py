@@ -56,6 +56,8 @@ class PartitionResult:
     warnings: list[str] = field(default_factory=list)
     # boilerplate removed, per rule: {"blocks": ..., "chars": ...} summed over the partition's files
     removed: dict[str, dict[str, int]] = field(default_factory=dict)
+    # for a partition the gate stopped: where its failed files and their reasons are listed
+    blocked_files: str | None = None
     published: bool = False
     skipped: bool = False
     seconds: float = 0.0

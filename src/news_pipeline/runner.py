@@ -35,6 +35,14 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
+def _unchanged(catalog: Catalog, day: dt.date, n_files: int) -> PartitionResult:
+    """An unchanged partition as its last publish left it: the counts its manifest records."""
+    record = publish.read_manifest(catalog, day) or {}
+    counts = ("curated", "quarantined", "duplicates", "near_duplicates", "reasons", "warnings", "removed")
+    kept = {k: record[k] for k in counts if k in record}
+    return PartitionResult(day, n_files=n_files, skipped=True, published=True, **kept)
+
+
 def plan_partitions(
     settings: Settings,
     dates: list[dt.date] | None = None,
@@ -51,7 +59,7 @@ def plan_partitions(
             "forced" if force else state.change_reason(catalog, settings.raw_dir, day, files, settings.max_file_bytes)
         )
         if reason is None:
-            skipped.append(PartitionResult(day, n_files=files.height, skipped=True))
+            skipped.append(_unchanged(catalog, day, files.height))
             continue
         rows = files.select("source_path", "abs_path", "size", "mtime_ns")
         size = settings.batch_size
@@ -160,9 +168,10 @@ def local_executor(settings: Settings) -> ExecutorFactory:
     return factory
 
 
-# Below this many files a run stays in threads: two worker processes take seconds to start (imports,
-# gazetteer, fastText model), which a small run would spend waiting.
-PROCESSES_FROM_FILES = 2_000
+# Below this many files a run stays in threads: two worker processes cost ~10 s of CPU to start (imports,
+# gazetteer, fastText model) on the cores the batches need. A 10,000-file day took 19.3 s end to end on
+# threads against 24.4 s on processes; at 100,000 files processes are faster (see benchmarks/README.md).
+PROCESSES_FROM_FILES = 25_000
 
 
 def batch_runner_kind(settings: Settings, n_files: int | None) -> str:
@@ -191,10 +200,12 @@ def run(
     with publish.run_lock(catalog, run_id, settings.lock_timeout):
         publish.clear_staging(catalog, keep=run_id)
         plans, skipped = plan_partitions(settings, dates, start, end, force)
-        if logical_date and logical_date not in {p.ingest_date for p in plans + skipped}:
+        missing = logical_date is not None and logical_date not in {p.ingest_date for p in plans + skipped}
+        if missing:
             logger.warning("no landing folder for the logical date %s yet", logical_date)
         logger.info("run %s: %d partitions to process, %d unchanged", run_id, len(plans), len(skipped))
         with executor_for(sum(p.n_files for p in plans)) as executor:
             results = run_partitions(settings, plans, run_id, executor, timings)
         publish.clear_staging(catalog)
-        return write_run_report(settings, run_id, started, results + skipped, logical_date=logical_date)
+        report = write_run_report(settings, run_id, started, results + skipped, logical_date, missing)
+        return report

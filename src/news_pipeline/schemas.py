@@ -79,6 +79,16 @@ LEDGER = pa.schema(
     ]
 )
 
+#: ``reports/blocked``: the files of a partition the quality gate stopped, and why each failed.
+BLOCKED = pa.schema(
+    [
+        ("source_path", pa.string()),
+        ("doc_id", pa.string()),
+        ("reasons", _STR_LIST),
+        ("run_id", pa.string()),
+    ]
+)
+
 #: ``state/line_counts``: per site and normalised short line, with how many headlines of the partition it
 #: occurs (``stages.extract.recurring``): what the cleaning learns of each site's furniture from the archive.
 LINE_COUNTS = pa.schema([("site", pa.large_string()), ("line_hash", pa.uint64()), ("docs", pa.uint32())])

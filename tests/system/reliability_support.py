@@ -109,9 +109,7 @@ def subprocess_env(tmp: Path, api_url: str | None, **extra: str) -> dict[str, st
         "DO_NOT_TRACK": "1",
         "GX_ANALYTICS_ENABLED": "False",
         "PREFECT_SERVER_API_HOST": "127.0.0.1",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
         "RUST_BACKTRACE": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
     }
     if api_url:
         env["PREFECT_API_URL"] = api_url

@@ -81,7 +81,7 @@ def build_bad_zone(root: Path, seed_paths: list[Path]) -> tuple[Path, dict[str, 
     bad[put("undecodable.txt", raw0[:300] + b"\x81\x8d\x8f\x90\x9d" + raw0[300:])] = "neither valid UTF-8 nor cp1252"
     bad[put("bom-but-not-utf8.txt", codecs.BOM_UTF8 + b"Schlagzeile \xff\xfe kaputt\n" * 20)] = "not valid UTF-8"
     bad[put("bom-but-not-utf16.txt", codecs.BOM_UTF16_LE + b"\x00\xd8A\x00" * 100)] = "not valid UTF-16"
-    bad[put("truncated.txt.gz", gzip.compress(raw0)[:700])] = "gzip file is truncated or corrupt"
+    bad[put("truncated.txt.gz", gzip.compress(raw0)[:700])] = "is a truncated or corrupt gzip file"
     member = gzip.compress(b"a" * 10_000_000, compresslevel=9)  # one line, 1.5 GB once inflated
     bad[put("bomb.txt.gz", member * 150)] = "decompresses to more than the 20,000,000-byte limit"
     huge = day / "huge-one-line.txt"  # 200 MB, mostly a hole: created in no time

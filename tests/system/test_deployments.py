@@ -289,3 +289,17 @@ def test_scheduled_daily_run_then_backfill_of_one_day(server, served):
         assert f"{dataset}/articles/ingest_date={day}/part-0.parquet" in changed
     assert changed <= this_day, f"the backfill of {day} touched other partitions: {sorted(changed - this_day)}"
     _assert_accounting(raw, data)
+
+
+def test_prefect_yaml_is_valid_and_runs_one_flow_per_deployment_at_a_time():
+    """prefect.yaml as `prefect deploy` reads it: both deployments, their entry point, a concurrency limit of 1."""
+    import yaml
+    from prefect.cli.deploy._models import PrefectYamlModel
+
+    config = PrefectYamlModel.model_validate(yaml.safe_load((SAMPLE_RAW.parents[1] / "prefect.yaml").read_text()))
+    deployments = {d.name: d for d in config.deployments}
+    assert set(deployments) == {"daily", "backfill"}
+    for deployment in deployments.values():
+        assert deployment.entrypoint == "flows/articles.py:process_articles"
+        assert deployment.concurrency_limit.limit == 1
+        assert deployment.concurrency_limit.collision_strategy == "ENQUEUE"

@@ -34,7 +34,7 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
             out = fh.read(max_bytes + 1)
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
-        raise ValueError(f"gzip file is truncated or corrupt ({err})") from None
+        raise ValueError(f"is a truncated or corrupt gzip file ({err})") from None
     if len(out) > max_bytes:
         raise ValueError(f"decompresses to more than the {max_bytes:,}-byte limit")
     return out
@@ -66,9 +66,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError:
                 raise ValueError("starts with a UTF-16 byte-order mark but is not valid UTF-16") from None
     if b"\x00" in data:
-        share = data.count(b"\x00") / len(data)
+        nul = data.count(b"\x00")
         kind = "binary data" if _looks_binary(data.replace(b"\x00", b"")) else "text with NUL bytes"
-        raise ValueError(f"contains NUL bytes ({share:.0%} of the file): {kind}, not an article")
+        counted = f"{nul:,} NUL byte{'s' if nul != 1 else ''} in {len(data):,} bytes"
+        raise ValueError(f"contains {counted}: {kind}, not an article")
     if _looks_binary(data):
         raise ValueError("contains binary data (control bytes), not text")
     try:

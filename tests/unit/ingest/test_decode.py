@@ -38,7 +38,7 @@ def test_decodes_each_encoding(data: bytes, encoding: str):
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"abc\x00def " * 20, "contains NUL bytes"),
+        (b"abc\x00def " * 20, "contains 20 NUL bytes in 160 bytes: text with NUL bytes"),
         (bytes(range(256)) * 4, "NUL bytes"),
         (bytes([1, 2, 3, 4, 5, 6, 7, 8]) * 50, "binary data"),
         (b"\xef\xbb\xbfok \xff\xfe", "byte-order mark but is not valid UTF-8"),
@@ -54,7 +54,7 @@ def test_read_file_failures(tmp_path):
     cases = {
         "empty.txt": (b"", "is empty"),
         "blank.txt": (b"  \n\t\n ", "contains only whitespace"),
-        "cut.txt.gz": (gzip.compress(TEXT.encode() * 50)[:40], "gzip file is truncated or corrupt"),
+        "cut.txt.gz": (gzip.compress(TEXT.encode() * 50)[:40], "is a truncated or corrupt gzip file"),
         "huge.txt": (b"x" * 2000, "larger than the 1,000-byte limit"),
     }
     for name, (data, reason) in cases.items():
