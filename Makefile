@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := 3.11
 
-.PHONY: all setup browser run lint test bench clean
+.PHONY: all setup browser run lint test bench notebook clean
 
 all: run
 
@@ -41,6 +41,10 @@ test: lint browser
 
 bench: setup
 	$(UV) run --frozen python -m benchmarks.run
+
+# JupyterLab from the locked dev dependencies: opens offline, reads the data folder make run wrote.
+notebook: setup
+	$(UV) run --frozen jupyter lab notebooks/explore.ipynb
 
 clean:
 	rm -rf data/curated data/quarantine data/state data/reports

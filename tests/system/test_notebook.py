@@ -151,6 +151,10 @@ def test_notebook_on_a_sample_run(sample_data: Path):
     assert shown(nb, "Ingest dates").startswith(f"{first} … {last}")
     assert shown(nb, "Most cited") == most_cited(curated) != "none"
     assert shown(nb, "Exact duplicates") == str(curated["duplicate_of"].is_not_null().sum())
+    # the same numbers under the same names as the CLI summary and the run report
+    report = json.loads((sample_data / "reports" / "latest.json").read_text())
+    assert shown(nb, "Exact duplicates") == str(report["duplicates"])
+    assert shown(nb, "Near-duplicates") == str(report["near_duplicates"])
 
 
 @pytest.mark.slow
