@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         7, ge=0, description="how many earlier days' line counts tell which lines are a site's recurring furniture"
     )
     lock_timeout: float = Field(0, ge=0, description="seconds to wait for another run on the same data folder")
+    global_lock: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="also hold a Prefect global concurrency limit per data folder, for writers on several machines: "
+        "auto = for a data folder on object storage (a local folder's file lock is enough)",
+    )
     languages: tuple[str, ...] = Field(("de",), description="languages the product is for; others are flagged")
     thresholds: Thresholds = Field(default_factory=Thresholds)
 

@@ -147,7 +147,8 @@ def test_a_second_writer_of_one_data_folder_is_refused_by_the_prefect_concurrenc
 
     data = tmp_path / "data"
     settings = Settings(raw_dir=landing_zone, data_dir=data)
-    env = subprocess_env(tmp_path, harness_api_url())
+    env = subprocess_env(tmp_path, harness_api_url(), NEWS_PIPELINE_GLOBAL_LOCK="on")  # as for s3:// folders
+    settings = settings.model_copy(update={"global_lock": "on"})
     with data_dir_slot(settings):  # the first writer: a flow on another machine holds the folder's slot
         refused = _cli("run", "--raw-dir", str(landing_zone), "--data-dir", str(data), env=env)
     assert refused.returncode == 1, refused.stderr
