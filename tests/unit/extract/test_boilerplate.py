@@ -140,3 +140,32 @@ def test_removed_counts_add_up_per_rule():
     menu_chars = sum(len(w) for w in ["Startseite", "Politik", "Wirtschaft", "Sport", "Kultur", "Region", "Service"])
     menu = [r for r in row["removed"] if r["rule"] in ("before_article", "web_text")]
     assert sum(r["blocks"] for r in menu) == 7 and sum(r["chars"] for r in menu) == menu_chars
+
+
+def test_the_standfirst_above_a_table_of_linked_products_stays():
+    # an intro under the headline, a table whose rows link to the products, then the article
+    table = "\n".join(
+        ["| Modell | Preis | Note |", "|---|---|---|"]
+        + [f"| [Beispielgerät {n} Komfort Plus](https://shop.example/{n}) | {n}0 € | 2,{n} |" for n in range(1, 9)]
+    )
+    row = _one(_page(P1, table, P2, P3))
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert P1 in text and P2 in text and P3 in text
+    assert "Beispielgerät" not in text
+
+
+def test_text_further_down_before_a_menu_is_not_reached_back_to():
+    # a site's blurb above a long menu is no standfirst: only text right under the title is
+    blurb = P3.replace("Die Bauarbeiten", "Unser Dorfblatt berichtet seit 1950 über alles, was im Dorf geschieht;")
+    long_menu = "\n".join(f"* [{w} {n}](https://www.dorfblatt-beispiel.de/{n})" for n in range(30) for w in ["Rubrik"])
+    row = _one(_page("Startseite", "Politik", "Sport", "Region", blurb, long_menu, P1, P2))
+    assert "Unser Dorfblatt" not in (row["teaser"] or "") + (row["body"] or "")
+
+
+def test_a_label_left_at_the_end_of_the_article_goes():
+    for label in ("Mehr Themen:", "Quellenangaben:", "Das Thema könnte dich auch interessieren:"):
+        row = _one(_page(P1, P2, P3, label))
+        assert label not in row["body"], label
+    # a sentence that ends in a colon is article text
+    sentence = "Die Unterlagen zur Sitzung des Gemeinderats finden Sie hier:"
+    assert sentence in _one(_page(P1, P2, P3, sentence))["body"]

@@ -54,6 +54,9 @@ COMMENTS_COST = 100_000  # a comment-section heading: the article's run never sp
 _DOC_SHIFT = 1 << 40  # larger than any running sum of one document's scores
 LINE_RULE_COST = 20  # a line the line rules (patterns.BOILERPLATE, related, publisher, details) took out
 RELATED_COST = 400  # a related-list heading: the run spans it only for a long stretch of article after it
+MAX_LABEL_WORDS = 4  # a line ending in a colon of up to so many words is a label of what follows (no sentence)
+MIN_LEAD_GAIN = 150  # article text before the run's start that the run reaches back to (a paragraph of prose)
+LEAD_NEAR_TITLE = 3  # ... when it starts this close under the title (units after it): the article's standfirst
 
 
 def _link_density() -> pl.Expr:
@@ -178,6 +181,40 @@ def _best_run(u: pl.DataFrame) -> pl.DataFrame:
     return u
 
 
+def _reach_back(u: pl.DataFrame) -> pl.DataFrame:
+    """``u`` with ``_start`` moved back to a run of article text before the best run, if there is one.
+
+    An article's first paragraphs can stand before a stretch that weighs against it: a table of
+    products with links, a list of linked sources, a box of links between intro and text. The run
+    with the highest sum before the best one joins it when it is at least a paragraph of prose
+    (``MIN_LEAD_GAIN``) and starts right under the title (``LEAD_NEAR_TITLE``), where an article's
+    standfirst stands; text further down before the run is a page's other furniture (an archive's
+    banner, a site's blurb above its menu). What lies between keeps only what is no clear
+    boilerplate, as inside the run. After the run no such reach: comments are prose too.
+    """
+    before = pl.when(pl.col("_i") < pl.col("_start")).then(pl.col("score")).otherwise(-COMMENTS_COST)
+    lead = _best_run(u.select("doc_id", "_i", "title", before.alias("score")))
+    i = pl.col("_i")
+    # where the lead's text begins: its first unit of article text (short lines before it join any run)
+    text_at = i.filter((i >= pl.col("_start")) & (pl.col("score") >= MIN_CORE_SCORE)).first()
+    lead_start = (
+        lead.group_by("doc_id")
+        .agg(
+            pl.col("_start").first().alias("_lead"),
+            pl.col("_best").first(),
+            i.filter(pl.col("title")).first().alias("_title_at"),
+            text_at.alias("_text_at"),
+        )
+        .filter((pl.col("_best") >= MIN_LEAD_GAIN) & (pl.col("_text_at") <= pl.col("_title_at") + LEAD_NEAR_TITLE))
+        .select("doc_id", "_lead")
+    )
+    return (
+        u.join(lead_start, on="doc_id", how="left", maintain_order="left")
+        .with_columns(pl.min_horizontal("_start", "_lead").alias("_start"))
+        .drop("_lead")
+    )
+
+
 def select_article(units: pl.DataFrame) -> pl.DataFrame:
     """``units`` with ``keep`` and, for the units that go, ``rule``: which rule took them out.
 
@@ -202,7 +239,7 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     comments_start = ((pl.col("comments_heading") > 0) & (article_before >= MIN_ARTICLE_CHARS)).cast(pl.Int64)
     u = u.with_columns((cum_sum_in_doc(comments_start) > 0).alias("_after_comments"))
     u = u.with_columns(pl.when(pl.col("_after_comments")).then(-COMMENTS_COST).otherwise(score).alias("score"))
-    u = _best_run(u)
+    u = _reach_back(_best_run(u))
     i = pl.col("_i")
     in_run = (i >= pl.col("_start")) & (i <= pl.col("_end")) & (pl.col("_best") > 0)
     clear_boilerplate = _clear_boilerplate()
@@ -211,7 +248,10 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     # (a line of data such as "Verbrauch kombiniert: 4,8 Liter auf 100 km" ends an article too; a heading,
     # a link line, a label of a few words, or site furniture does not)
     data_line = (pl.col("md_type") != md.HEADING) & (pl.col("link_chars") == 0) & (pl.col("words") >= MIN_DATA_WORDS)
-    core = ((score >= MIN_CORE_SCORE) | pl.col("terminal") | data_line) & ~_recurring()
+    # (a label, a few words ending in a colon, introduces what follows: on its own, as the first or last
+    # text of the run, it introduces something that went, a share bar, a list of sources or of other articles)
+    label = pl.col("colon_end") & (pl.col("words") <= MAX_LABEL_WORDS)
+    core = ((score >= MIN_CORE_SCORE) | pl.col("terminal") | data_line) & ~_recurring() & ~label
     u = u.with_columns((in_run & core & ~clear_boilerplate).alias("_core"), in_run.alias("_in_run"))
     cores = u.filter("_core").group_by("doc_id").agg(i.min().alias("_first"), i.max().alias("_last"))
     u = u.join(cores, on="doc_id", how="left", maintain_order="left")

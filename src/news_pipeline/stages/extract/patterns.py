@@ -96,7 +96,7 @@ WEB_BOILERPLATE = (
     r"|teilen mit|teile(?:n sie)? (?:diesen|den|dies|es)"
     r"|(?:diesen |den )?(?:artikel|beitrag|seite) (?:teilen|drucken|merken|empfehlen|versenden)"
     r"|mit freunden teilen|sharen mit|share this|sharing is caring|be sociable|empfiehl (?:dies|uns)|jetzt teilen"
-    r"|\d+ bloggern gefällt|gefällt mir:?|ähnliche (?:artikel|beiträge|nachrichten)"
+    r"|(?:\d+ |ein(?:em)? )?bloggern? gefällt|gefällt mir:?|ähnliche (?:artikel|beiträge|nachrichten)"
     r"|verwandte (?:artikel|beiträge|themen)"
     r"|das könnte (?:sie|dich) auch interessieren|(?:auch|ebenfalls) interessant"
     r"|empfohlen(?:e (?:artikel|beiträge)| für dich)"
@@ -152,7 +152,9 @@ COMMENTS_HEADING = (
 #: article, so one weighs against the run going on, it does not end it.
 RELATED_HEADING = (
     r"(?i)^(?:"
-    r"das könnte (?:sie|dich) auch interessieren|(?:auch|ebenfalls) interessant"
+    r"(?:das|dies(?:es)?|diese) (?:[\w-]+ ){0,2}könnten? (?:sie|dich|euch) (?:auch |ebenfalls )?interessieren"
+    r"|(?:sie|dich|euch) könnten? (?:auch |ebenfalls )?interessieren|(?:auch|ebenfalls) interessant"
+    r"|mehr themen|mehr zu(?:m|r)? \S|entdecke(?:n sie)? (?:weitere|mehr)"
     r"|ähnliche (?:artikel|beiträge|themen|posts|news)"
     r"|verwandte (?:artikel|beiträge|themen)|weitere (?:artikel|beiträge|meldungen|nachrichten|news|berichte)"
     r"|mehr (?:zum thema|zu diesem thema|artikel|beiträge|aus (?:dem|der|unserem)"

@@ -54,7 +54,8 @@ WEB_WORDS = (
     "e-mail-adresse registrierung registrieren anmelden anmeldung einloggen eingeloggt nutzungsbedingungen "
     "newsletter abonnieren "
     "abonnement zustimmung zustimmen widerrufen einstellungen personalisierte? werbepartner drittanbieter "
-    "pflichtfeld\\w* benutzername nutzerkonto abmelden akzeptieren personenbezogene?n? tracking"
+    "pflichtfeld\\w* benutzername nutzerkonto abmelden akzeptieren personenbezogene?n? tracking netiquette "
+    "kommentarfunktion"
 ).split()
 _WEB_WORDS = rf"(?i)(?:^|[^\p{{L}}])(?:{'|'.join(WEB_WORDS)})(?:[^\p{{L}}]|$)"
 _WORD = r"[\p{L}\p{N}][\p{L}\p{N}'’.\-]*"
@@ -62,6 +63,7 @@ _URL = r"(?:https?://|www\.)\S+"
 # a unit that ends like this goes on in the next one, a paragraph that layout broke: on a comma, a dash,
 # an open parenthesis, or a lower-case word (German nouns are capitalised; see parse.join_broken_blocks)
 _OPEN_END = r"[,\-–—(/&]$|(?:^|\s)[a-zäöüß][\p{L}\p{N}'’\-]*$"
+_COLON_END = r":[\"“”„»«'’)\]]*$"  # a line that introduces what follows ("Mehr Themen:", "Quellen:", "Teilen mit:")
 #: Stop words are counted in a unit's first characters: enough for a steady share, and a long
 #: paragraph costs no more than a short one.
 _SAMPLE_CHARS = 200
@@ -198,7 +200,7 @@ FIRST_LINE = ("web_phrase", "comments_heading", "related_heading")
 def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per unit: ``doc_id``, ``unit``, the sums of the line features (``SUMMED``), of its first line
     ``md_type``, ``kind``, ``line_no``, ``lower_start`` and, for a one-line unit, ``FIRST_LINE``; of its last
-    line ``terminal`` (ends like a sentence) and ``open_end`` (goes on in the next unit).
+    line ``terminal`` (ends like a sentence), ``open_end`` (goes on in the next unit) and ``colon_end``.
 
     Sums by running totals: the total at a unit's last line minus the total before its first.
     """
@@ -218,6 +220,7 @@ def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
             # end-anchored patterns look at the line's tail: a long paragraph costs no more than a short one
             pl.col("plain").str.slice(-_TAIL_CHARS).str.contains(P.TERMINAL).alias("terminal"),
             pl.col("plain").str.slice(-_TAIL_CHARS).str.contains(_OPEN_END).alias("open_end"),
+            pl.col("plain").str.slice(-_TAIL_CHARS).str.contains(_COLON_END).alias("colon_end"),
             pl.col("plain").str.contains(P.LOWER_START).alias("lower_start"),
             last.alias("_last"),
         )
@@ -245,6 +248,7 @@ def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
             "line_no",
             "terminal",
             "open_end",
+            "colon_end",
             "lower_start",
         )
     )
