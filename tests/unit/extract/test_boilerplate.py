@@ -169,3 +169,43 @@ def test_a_label_left_at_the_end_of_the_article_goes():
     # a sentence that ends in a colon is article text
     sentence = "Die Unterlagen zur Sitzung des Gemeinderats finden Sie hier:"
     assert sentence in _one(_page(P1, P2, P3, sentence))["body"]
+
+
+# after the footer, more prose than the article has: another article's opening in a box of the page
+OTHER = "\n\n".join(
+    f"Im Nachbarort Musterhausen hat der Sportverein zum {n}. Mal sein Sommerfest gefeiert, zu dem wieder "
+    "viele Familien aus der ganzen Umgebung gekommen sind, obwohl es am Nachmittag kräftig geregnet hat."
+    for n in range(1, 4)
+)
+FOOTER_MENU = "\n".join(f"* [Rubrik {n}](https://www.dorfblatt-beispiel.de/rubrik-{n})" for n in range(1, 41))
+
+
+def test_the_headline_repeated_over_the_article_anchors_it():
+    # whole-page text: the page title (with the site's name), menu, the headline as a heading, the article,
+    # a footer menu, then more prose than the article has (without the headline, that would be taken)
+    page = "\n\n".join(
+        [
+            "Altes Schulhaus wird Bürgerhaus | Dorfblatt",
+            MENU,
+            "# Altes Schulhaus wird Bürgerhaus",
+            P1,
+            P2,
+            FOOTER_MENU,
+            OTHER,
+        ]
+    )
+    row = _one(page + "\n")
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert P1 in text and P2 in text
+    assert "Musterhausen" not in text
+    # the repeated headline is the title's, not the body's
+    assert "Altes Schulhaus wird Bürgerhaus" not in text
+    assert {r["rule"] for r in row["removed"]} >= {"title_repeat"}
+
+
+def test_a_linked_heading_is_no_anchor():
+    # the site's name as a linked heading on every page is no headline
+    page = "\n\n".join(["Dorfblatt Beispieldorf", "# [Dorfblatt Beispieldorf](/)", MENU, P1, P2, P3])
+    row = _one(page + "\n")
+    assert "title_repeat" not in {r["rule"] for r in row["removed"]}
+    assert P3 in row["body"]

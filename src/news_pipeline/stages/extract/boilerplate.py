@@ -17,6 +17,11 @@ footer) goes, and inside it only clear boilerplate goes (``_clear_boilerplate``)
 kept inside the run and dropped outside it: a short line between article paragraphs is article,
 runs of short link lines are navigation (as jusText smooths its classes by context).
 
+Two anchors hold the run to the article: the page's headline repeated as a heading over the
+article (``units.repeats_title``) weighs for the run that starts under it, and a standfirst right
+under the title joins the run over a stretch that weighs against it (a table of linked products,
+``_reach_back``).
+
 Everything runs on the line frame of ``parse`` (one row per non-blank line, the rows of one
 document contiguous and in order): sums over units by running totals instead of a group-by,
 neighbours by guarded shifts. Windows over documents run on the unit rows only.
@@ -35,6 +40,7 @@ from news_pipeline.stages.extract.units import (
     add_units,
     cum_sum_in_doc,
     line_features,
+    repeats_title,
     same_doc,
     unit_features,
 )
@@ -54,6 +60,7 @@ COMMENTS_COST = 100_000  # a comment-section heading: the article's run never sp
 _DOC_SHIFT = 1 << 40  # larger than any running sum of one document's scores
 LINE_RULE_COST = 20  # a line the line rules (patterns.BOILERPLATE, related, publisher, details) took out
 RELATED_COST = 400  # a related-list heading: the run spans it only for a long stretch of article after it
+TITLE_ANCHOR = 800  # the headline repeated as a heading: the article starts under it (a long paragraph's worth)
 MAX_LABEL_WORDS = 4  # a line ending in a colon of up to so many words is a label of what follows (no sentence)
 MIN_LEAD_GAIN = 150  # article text before the run's start that the run reaches back to (a paragraph of prose)
 LEAD_NEAR_TITLE = 3  # ... when it starts this close under the title (units after it): the article's standfirst
@@ -215,6 +222,25 @@ def _reach_back(u: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _scored(units: pl.DataFrame) -> pl.DataFrame:
+    """``units`` with ``score`` (``_unit_score``; 0 for the title, ``TITLE_ANCHOR`` for the headline repeated
+    over the article), ``_i`` (the unit's row) and ``title`` (the first content unit)."""
+    content = pl.col("kind") == "content"
+    u = units.with_columns(
+        _unit_score().cast(pl.Int64).alias("score"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
+        (content & (cum_sum_in_doc(content.cast(pl.Int64)) == 1)).alias("title"),
+    )
+    return u.with_columns(
+        pl.when(pl.col("title"))
+        .then(0)
+        .when(pl.col("title_repeat") > 0)
+        .then(TITLE_ANCHOR)
+        .otherwise(pl.col("score"))
+        .alias("score")
+    )
+
+
 def select_article(units: pl.DataFrame) -> pl.DataFrame:
     """``units`` with ``keep`` and, for the units that go, ``rule``: which rule took them out.
 
@@ -223,18 +249,13 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     text. Inside it only clear boilerplate goes (``_clear_boilerplate``). The title (the first
     content unit) is kept apart: it is kept and neither starts nor ends the run.
     """
-    content = pl.col("kind") == "content"
     score = pl.col("score")
-    u = units.with_columns(
-        _unit_score().cast(pl.Int64).alias("score"),
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
-        (content & (cum_sum_in_doc(content.cast(pl.Int64)) == 1)).alias("title"),
-    )
-    u = u.with_columns(pl.when(pl.col("title")).then(0).otherwise(score).alias("score"))
+    u = _scored(units)
     # A comment section after article text ends the page's article: what follows is comments
     # (prose too, often more of it than the article) and the rest of the page. One before any
     # article text (a scraper that put the comments first) only keeps the run from crossing it.
-    positive = score.clip(lower_bound=0)
+    # (the headline's anchor is no article text: a comment count right under it opens no comments)
+    positive = pl.when(pl.col("title_repeat") > 0).then(0).otherwise(score.clip(lower_bound=0))
     article_before = cum_sum_in_doc(positive) - positive
     comments_start = ((pl.col("comments_heading") > 0) & (article_before >= MIN_ARTICLE_CHARS)).cast(pl.Int64)
     u = u.with_columns((cum_sum_in_doc(comments_start) > 0).alias("_after_comments"))
@@ -251,7 +272,8 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     # (a label, a few words ending in a colon, introduces what follows: on its own, as the first or last
     # text of the run, it introduces something that went, a share bar, a list of sources or of other articles)
     label = pl.col("colon_end") & (pl.col("words") <= MAX_LABEL_WORDS)
-    core = ((score >= MIN_CORE_SCORE) | pl.col("terminal") | data_line) & ~_recurring() & ~label
+    repeat = pl.col("title_repeat") > 0
+    core = ((score >= MIN_CORE_SCORE) | pl.col("terminal") | data_line) & ~_recurring() & ~label & ~repeat
     u = u.with_columns((in_run & core & ~clear_boilerplate).alias("_core"), in_run.alias("_in_run"))
     cores = u.filter("_core").group_by("doc_id").agg(i.min().alias("_first"), i.max().alias("_last"))
     u = u.join(cores, on="doc_id", how="left", maintain_order="left")
@@ -265,7 +287,7 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     # (list items, table rows and headings are never pieces of a paragraph; site furniture never joins it)
     piece = ~pl.col("md_type").is_in([md.ITEM, md.TABLE, md.HEADING]) & ~_recurring()
     attached = piece & ((goes_on & kept.shift(-1)).fill_null(False) | (follows & kept.shift(1)).fill_null(False))
-    keep = pl.col("title") | ((kept | attached) & ~clear_boilerplate)
+    keep = pl.col("title") | ((kept | attached) & ~clear_boilerplate & ~repeat)
     return u.with_columns(keep.alias("keep"), _removal_rule(keep, (kept | attached) & clear_boilerplate).alias("rule"))
 
 
@@ -276,6 +298,8 @@ def _removal_rule(keep: pl.Expr, in_article_links: pl.Expr) -> pl.Expr:
         .then(pl.lit(None, dtype=pl.String))
         .when(pl.col("kind") != "content")
         .then(pl.col("kind"))
+        .when(pl.col("title_repeat") > 0)
+        .then(pl.lit("title_repeat"))
         .when(_web_text())
         .then(pl.lit("web_text"))
         .when((pl.col("comments_heading") > 0) | (pl.col("related_heading") > 0))
@@ -399,7 +423,7 @@ def remove_boilerplate(
             pl.col("line").str.len_chars().sum().cast(pl.Int64).alias("chars"),
         )
     )
-    lines = lines.filter(~empty)
+    lines = lines.filter(~empty).with_columns(repeats_title().alias("title_repeat"))
     if sites is not None:
         recurring, own_counts = _recurring_lines(lines, sites, history, min_docs)
     else:

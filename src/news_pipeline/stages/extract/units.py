@@ -69,6 +69,8 @@ _COLON_END = r":[\"“”„»«'’)\]]*$"  # a line that introduces what follo
 _SAMPLE_CHARS = 200
 _TAIL_CHARS = 60  # a line's end: its last word and punctuation, or an agency signature "(APA, 4.10.2015)"
 
+MIN_REPEAT_CHARS = 12  # a heading this long that repeats the title is the headline, not a word like "News"
+SITE_SEPARATOR = r"^\s*[|\-–—:·•]\s"  # between a page title's headline and the site's name
 MAX_PHRASE_LINE_CHARS = 600  # a line up to this long that opens with a web phrase is web text
 MAX_HEADING_CHARS = 80  # a heading that opens comments or a related list is short
 
@@ -149,6 +151,32 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def repeats_title() -> pl.Expr:
+    """Per line: a heading that repeats the title (the page's headline over its article).
+
+    The title is the first content line; a page title often carries the site's name after a
+    separator ("Headline | Site", "Headline - Site"), so a heading the title starts with, followed
+    by such a separator, repeats it too. Needs ``plain`` with the title line as plain text.
+    """
+    content = pl.col("kind") == "content"
+    first = content & (cum_sum_in_doc(content.cast(pl.Int32)) == 1)
+    key = pl.col("plain").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    title_key = pl.when(first).then(key).forward_fill()
+    title = pl.when(first).then(pl.col("plain").str.to_lowercase()).forward_fill()
+    # (a linked heading is the site's name over every page, linked to its home page, or a teaser's headline)
+    heading = (
+        content
+        & ~first
+        & (pl.col("md_type") == md.HEADING)
+        & (key.str.len_chars() >= MIN_REPEAT_CHARS)
+        & ~pl.col("plain").str.contains(md.LINK_OPEN, literal=True)
+    )
+    with_site = title.str.starts_with(pl.col("plain").str.to_lowercase()) & title.str.slice(
+        pl.col("plain").str.len_chars()
+    ).str.contains(SITE_SEPARATOR)
+    return heading & ((key == title_key) | with_site)
+
+
 def same_doc(offset: int) -> pl.Expr:
     """Whether the row ``offset`` rows away (down if negative) belongs to the same document."""
     return (pl.col("doc_id").shift(offset) == pl.col("doc_id")).fill_null(False)
@@ -194,7 +222,7 @@ SUMMED = (
     "n_lines",
 )
 # of a unit's first line (a wrapped paragraph's last line "weiter." is no menu); headings only for a one-line unit
-FIRST_LINE = ("web_phrase", "comments_heading", "related_heading")
+FIRST_LINE = ("web_phrase", "comments_heading", "related_heading", "title_repeat")
 
 
 def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
