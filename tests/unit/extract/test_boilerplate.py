@@ -137,7 +137,11 @@ def test_language_is_identified_on_the_cleaned_article():
 
 def test_language_is_identified_on_the_articles_prose_not_its_opening_lines():
     # a body that opens with lines in no language (a list of English titles, a ticker) before its prose
-    opening = "01. Girl With A Gun 02. Good Trouble 03. Feel It In My Bones 04. Love Is A Shield 05. Back To You"
+    opening = (
+        "01. Girl With A Gun 02. Good Trouble 03. Feel It In My Bones 04. Love Is A Shield 05. Back To You "
+        "06. Tenderly 07. Millionaire 08. Brave New World 09. The Night We Met 10. Where The River Goes "
+        "11. Under The Same Sky 12. Hold Me Closer Tonight 13. Running Up That Hill 14. All Of The Lights"
+    )
     ticker = "ATX 3078.02 -0.24% ANDRITZ 43.14 -0.6% BAWAG GROUP 42.48 +1.29% ERSTE GROUP 33.99 +0.71% OMV 40.3"
     df = pl.DataFrame({"body": [f"{opening}\n\n{ticker}\n\n{P1}\n\n{P2}", opening]})
     assert detect_language(df)["language"].to_list() == ["de", "en"]
