@@ -65,6 +65,32 @@ def test_a_consent_banner_goes():
     assert P3 in row["body"]
 
 
+# made-up lines of the kinds German sites put into their articles' text: prompts, disclosures, notices
+SITE_LINES = [
+    "Bitte loggen Sie sich vor dem Kommentieren ein",
+    "Verpasse keine News zu Haus & Garten",
+    "Ihr Warenkorb ist leer",
+    "Vervielfältigung nur mit Genehmigung des Dorfblatts",
+    "Anzeige, enthält Affiliate Links",
+    "Für Links auf dieser Seite erhält das Dorfblatt ggf. eine Provision",
+    "Ein Blogger gefällt das",
+    "Bitte registrieren Sie sich und halten Sie sich an unsere Netiquette.",
+]
+
+
+def test_site_lines_inside_the_article_go():
+    for line in SITE_LINES:
+        row = _one(_page(P1, P2, line, P3))
+        assert line not in row["body"], line
+        assert P3 in row["body"]
+
+
+def test_a_wordpress_reply_form_ends_the_article():
+    comment = "Ich finde das Bürgerhaus eine sehr gute Idee, die Musikschule braucht schon lange neue Räume im Ort."
+    row = _one(_page(P1, P2, P3, "Hinterlasse eine Antwort", comment))
+    assert "Musikschule braucht" not in row["body"]
+
+
 def test_a_comment_section_ends_the_article():
     comments = [
         "2 Kommentare",
@@ -175,7 +201,12 @@ def test_text_further_down_before_a_menu_is_not_reached_back_to():
 
 
 def test_a_label_left_at_the_end_of_the_article_goes():
-    for label in ("Mehr Themen:", "Quellenangaben:", "Das Thema könnte dich auch interessieren:"):
+    for label in (
+        "Mehr Themen:",
+        "Quellenangaben:",
+        "Das Thema könnte dich auch interessieren:",
+        "Mehr über Beispieldorf",
+    ):
         row = _one(_page(P1, P2, P3, label))
         assert label not in row["body"], label
     # a sentence that ends in a colon is article text

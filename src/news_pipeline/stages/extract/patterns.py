@@ -83,7 +83,9 @@ WEB_BOILERPLATE = (
     r"|by (?:continuing|using) (?:to browse|this)"
     r"|(?:durch|mit|bei) (?:der |die )?(?:weitere[n]? )?nutzung (?:dieser|unserer) (?:website|webseite|seite)"
     r"|(?:sie müssen|bitte) (?:sich )?(?:angemeldet|eingeloggt|registriert)"
-    r"|(?:melden sie sich|loggen sie sich) (?:an|ein)"
+    r"|(?:bitte )?(?:melden sie sich|loggen sie sich|melde dich|logge dich)(?: vor dem kommentieren)? (?:an|ein)"
+    r"|verpasse(?:n sie)? (?:keine|nie wieder) (?:news|nachrichten|artikel|beiträge|folge|ausgabe)"
+    r"|(?:ihr|dein) warenkorb ist leer|vervielfältigung nur mit (?:genehmigung|erlaubnis)"
     r"|sie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)"
     r"|nur (?:angemeldete|registrierte) (?:benutzer|nutzer|user)"
     r"|um (?:einen )?kommentar(?:e)? (?:zu )?(?:schreiben|verfassen|abzugeben)"
@@ -133,7 +135,8 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|(?:shutterstock|istock(?:photo)?|getty ?images|unsplash|pixabay|adobe ?stock|fotolia|imago"
     r" images|picture[- ]alliance)"
     r"|(?:unseren?|ihren?|den|zum|kostenlosen?|meinen?|wöchentlichen?) newsletter"
-    r"|newsletter (?:abonnieren|bestellen|anmelden|erhalten)|(?:tel|telefon|fon|fax|mobil)\.?\s*:?\s*\+?\d[\d /()-]{5,}"
+    r"|newsletter (?:abonnieren|bestellen|anmelden|erhalten)|affiliate[- ]?links?|eine provision\b"
+    r"|(?:tel|telefon|fon|fax|mobil)\.?\s*:?\s*\+?\d[\d /()-]{5,}"
 )
 #: A heading that opens a comment section: on any site the article has ended where one follows it.
 COMMENTS_HEADING = (
@@ -144,7 +147,8 @@ COMMENTS_HEADING = (
     r"|(?:(?:die |unsere )?(?:neueste[n]?|letzte[n]?) )?(?:leser)?kommentare?\s*(?:\(\d+\))?\s*[:»›>]*$|kommentieren$"
     r"|diskussion\s*[:»›>]*$|comments?\s*[:»›>]*$"
     r"|(?:kommentar|antwort|eine antwort|einen kommentar) (?:verfassen|schreiben|hinterlassen|abgeben)"
-    r"|schreib(?:e|en sie)? einen kommentar|hinterlasse(?:n sie)? einen kommentar|diskutieren sie mit|kommentieren sie"
+    r"|schreib(?:e|en sie)? einen kommentar|hinterlasse(?:n sie)? (?:einen kommentar|eine antwort)"
+    r"|diskutieren sie mit|kommentieren sie"
     r"|(?:ihre|deine) meinung(?: ist gefragt| zum thema)?\s*[:!?]*$|leave a (?:reply|comment)|write a (?:reply|comment)"
     r")"
 )
@@ -154,7 +158,7 @@ RELATED_HEADING = (
     r"(?i)^(?:"
     r"(?:das|dies(?:es)?|diese) (?:[\w-]+ ){0,2}könnten? (?:sie|dich|euch) (?:auch |ebenfalls )?interessieren"
     r"|(?:sie|dich|euch) könnten? (?:auch |ebenfalls )?interessieren|(?:auch|ebenfalls) interessant"
-    r"|mehr themen|mehr zu(?:m|r)? \S|entdecke(?:n sie)? (?:weitere|mehr)"
+    r"|mehr themen|mehr (?:zu(?:m|r)?|über|von|aus) \S|entdecke(?:n sie)? (?:weitere|mehr)"
     r"|ähnliche (?:artikel|beiträge|themen|posts|news)"
     r"|verwandte (?:artikel|beiträge|themen)|weitere (?:artikel|beiträge|meldungen|nachrichten|news|berichte)"
     r"|mehr (?:zum thema|zu diesem thema|artikel|beiträge|aus (?:dem|der|unserem)"
