@@ -75,6 +75,13 @@ SITE_LINES = [
     "Für Links auf dieser Seite erhält das Dorfblatt ggf. eine Provision",
     "Ein Blogger gefällt das",
     "Bitte registrieren Sie sich und halten Sie sich an unsere Netiquette.",
+    "Gib deine E-Mail-Adresse ein",
+    "(Noch keine Bewertungen)",
+    "Möchten Sie den Artikel teilen?",
+    "Dieser Text wurde am 3. Mai 2024 veröffentlicht.",
+    "Wenn Sie diesen Beitrag kommentieren möchten, schreiben Sie uns.",
+    "Die Texte auf dieser Webseite stehen unter einer Creative-Commons-Lizenz.",
+    "Der Dorfblatt-Newsletter",
 ]
 
 

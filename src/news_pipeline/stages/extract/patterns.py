@@ -86,6 +86,12 @@ WEB_BOILERPLATE = (
     r"|(?:bitte )?(?:melden sie sich|loggen sie sich|melde dich|logge dich)(?: vor dem kommentieren)? (?:an|ein)"
     r"|verpasse(?:n sie)? (?:keine|nie wieder) (?:news|nachrichten|artikel|beiträge|folge|ausgabe)"
     r"|(?:ihr|dein) warenkorb ist leer|vervielfältigung nur mit (?:genehmigung|erlaubnis)"
+    r"|(?:gib deine|geben sie ihre) e-mail-adresse ein|\(?noch keine bewertung(?:en)?\)?"
+    r"|(?:möchten sie|willst du|möchtest du) (?:den|diesen) (?:artikel|beitrag|text) teilen"
+    r"|(?:dieser|der) (?:text|beitrag|artikel|eintrag|blogeintrag) wurde (?:.{0,60} )?(?:veröffentlicht|publiziert)"
+    r"|wenn sie (?:inhaltliche anmerkungen|(?:diesen|den) (?:blogeintrag|beitrag|artikel) kommentieren)"
+    r"|(?:die )?(?:texte|inhalte) (?:auf )?dieser (?:webseite|website|seite) (?:stehen|sind) unter"
+    r"|unless otherwise stated|if not explicitly specified otherwise"
     r"|sie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)"
     r"|nur (?:angemeldete|registrierte) (?:benutzer|nutzer|user)"
     r"|um (?:einen )?kommentar(?:e)? (?:zu )?(?:schreiben|verfassen|abzugeben)"
@@ -135,7 +141,7 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|(?:shutterstock|istock(?:photo)?|getty ?images|unsplash|pixabay|adobe ?stock|fotolia|imago"
     r" images|picture[- ]alliance)"
     r"|(?:unseren?|ihren?|den|zum|kostenlosen?|meinen?|wöchentlichen?) newsletter"
-    r"|newsletter (?:abonnieren|bestellen|anmelden|erhalten)|affiliate[- ]?links?|eine provision\b"
+    r"|newsletter (?:abonnieren|bestellen|anmelden|erhalten)|\w-newsletter\b|affiliate[- ]?links?|eine provision\b"
     r"|(?:tel|telefon|fon|fax|mobil)\.?\s*:?\s*\+?\d[\d /()-]{5,}"
 )
 #: A heading that opens a comment section: on any site the article has ended where one follows it.
