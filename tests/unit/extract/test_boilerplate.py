@@ -82,6 +82,8 @@ SITE_LINES = [
     "Wenn Sie diesen Beitrag kommentieren möchten, schreiben Sie uns.",
     "Die Texte auf dieser Webseite stehen unter einer Creative-Commons-Lizenz.",
     "Der Dorfblatt-Newsletter",
+    "Mo Di Mi Do Fr Sa So",
+    "1 2 3 4 5 6 7",
 ]
 
 

@@ -92,6 +92,9 @@ WEB_BOILERPLATE = (
     r"|wenn sie (?:inhaltliche anmerkungen|(?:diesen|den) (?:blogeintrag|beitrag|artikel) kommentieren)"
     r"|(?:die )?(?:texte|inhalte) (?:auf )?dieser (?:webseite|website|seite) (?:stehen|sind) unter"
     r"|unless otherwise stated|if not explicitly specified otherwise"
+    # a calendar widget or a pager: a row of weekday abbreviations, a row of day or page numbers
+    r"|(?:(?:mo|di|mi|do|fr|sa|so|su|tu|we|th)\.?\s+){6}(?:mo|di|mi|do|fr|sa|so|su|tu|we|th)\.?\s*$"
+    r"|(?:\d{1,2}\s+){2,}\d{1,2}\s*$"
     r"|sie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)"
     r"|nur (?:angemeldete|registrierte) (?:benutzer|nutzer|user)"
     r"|um (?:einen )?kommentar(?:e)? (?:zu )?(?:schreiben|verfassen|abzugeben)"
