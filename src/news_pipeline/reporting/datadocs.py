@@ -14,10 +14,9 @@ run id), run time (from the run id) and batch id ``ingest_date=YYYY-MM-DD``; its
 ``articles ingest_date=YYYY-MM-DD``. A failed row rule lists up to 20 failing rows: value, count
 and doc_id. The site keeps the results of the last ``KEEP_RUNS`` runs, newest first on the index.
 
-GX's index page draws its tables with jQuery/bootstrap-table from CDNs, so opened offline
-(``file://`` without network) it lists nothing. The index view here also writes the rows out as
-plain HTML with links and drops that copy again when the CDN scripts did load. Result and suite
-pages render their tables without scripts; offline they only lack the CDN styles and icons.
+The site opens offline and contacts no other host: :mod:`news_pipeline.reporting.offline_site`
+replaces the GX templates that load CDN styles, scripts and icons with our own and writes one
+stylesheet of our own next to the pages.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,83 +116,6 @@ def _prune(stored: Path, keep_runs: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-# The index's bootstrap_table.j2 with the rows also written out as plain HTML (see the module doc).
-_STATIC_TABLE = """{% include 'gx/bootstrap_table.j2' %}
-{%- set static_id = content_block_id ~ "-static" -%}
-{%- set rows = content_block["table_data"] -%}
-{%- if rows and "_run_time_sort" in rows[0] -%}
-  {%- set rows = rows | sort(attribute="_batch_identifier_sort,_expectation_suite_name_sort")
-                      | sort(attribute="_run_time_sort", reverse=true) -%}
-{%- endif %}
-<div id="{{ static_id }}" class="news-pipeline-static-table table-responsive">
-<table class="table table-sm table-hover">
-  <thead><tr>
-  {%- for column in content_block["table_columns"] %}<th>{{ column["title"] | e }}</th>{% endfor -%}
-  </tr></thead>
-  <tbody>
-  {%- for row in rows %}
-    <tr>
-    {%- for column in content_block["table_columns"] %}
-      {%- set field = column["field"] -%}
-      {%- if field == "validation_success" -%}{%- set text = row.get("_validation_success_text", "") -%}
-      {%- elif field != "run_time" and "_%s_sort" % field in row -%}{%- set text = row["_%s_sort" % field] -%}
-      {%- else -%}{%- set text = row.get(field, "") -%}{%- endif %}
-      {%- set link = row.get("_table_row_link_path") %}
-      <td>{% if link %}<a href="{{ link | e }}">{{ text | e }}</a>{% else %}{{ text | e }}{% endif %}</td>
-    {%- endfor %}
-    </tr>
-  {%- endfor %}
-  </tbody>
-</table>
-</div>
-<script>
-  (function () {
-    var loaded = window.jQuery && jQuery.fn && jQuery.fn.bootstrapTable;  // the CDN scripts
-    var drop = document.getElementById(loaded ? "{{ static_id }}" : "{{ content_block_id }}-body-table-toolbar");
-    if (drop) { drop.remove(); }
-  })();
-</script>
-"""
-
-
-@lru_cache(maxsize=1)
-def _static_index_view() -> type:
-    """GX's index page view whose tables also come as plain HTML rows."""
-    from jinja2 import ChoiceLoader, DictLoader, PackageLoader, PrefixLoader
-
-    load_gx()
-    from great_expectations.render.view import DefaultJinjaIndexPageView
-
-    class StaticIndexPageView(DefaultJinjaIndexPageView):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            original = PackageLoader("great_expectations", "render/view/templates")
-            self.env.loader = ChoiceLoader(
-                [DictLoader({"bootstrap_table.j2": _STATIC_TABLE}), PrefixLoader({"gx": original}), self.env.loader]
-            )
-
-    return StaticIndexPageView
-
-
-def __getattr__(name: str) -> Any:
-    # GX loads the site's view class by module and class name; GX is imported only then.
-    if name == "StaticIndexPageView":
-        return _static_index_view()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _site_config(site: Path) -> dict[str, Any]:
-    return {
-        "class_name": "SiteBuilder",
-        "show_how_to_buttons": False,
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site.resolve())},
-        "site_index_builder": {
-            "class_name": "DefaultSiteIndexBuilder",
-            "view": {"module_name": __name__, "class_name": "StaticIndexPageView"},
-        },
-    }
-
-
 def _page(site: Path, key: Any) -> Path:
     """Where GX's site store puts the page of a validation result key."""
     return site.joinpath("validations", *key.to_tuple()[:-1], f"{key.batch_identifier}.html")
@@ -248,6 +169,8 @@ def build_data_docs(catalog: Catalog, results: Iterable[Path] | None = None, *, 
     from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
+    from news_pipeline.reporting import offline_site
+
     started = time.perf_counter()
     site, stored = catalog.data_docs, catalog.gx_results
     if stored.is_dir():
@@ -261,7 +184,7 @@ def build_data_docs(catalog: Catalog, results: Iterable[Path] | None = None, *, 
 
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        data_docs_sites={SITE_NAME: _site_config(site)},
+        data_docs_sites={SITE_NAME: offline_site.site_config(site)},
         analytics_enabled=False,
     )
     with GX_LOCK:
