@@ -149,6 +149,17 @@ def write_blocked_files(
     return final
 
 
+def _docs_notes(catalog: Catalog, run_id: str, result: PartitionResult) -> dict[str, str]:
+    """What the partition's Data Docs page adds to GX's results: cleaning's removals, a stopped partition's files."""
+    removed = "; ".join(
+        f"{rule}: {n['blocks']:,} blocks, {n['chars']:,} characters" for rule, n in result.removed.items()
+    )
+    notes = {"removed by cleaning (per rule)": removed or "nothing"}
+    if result.failures:
+        notes["files of the stopped partition"] = str(catalog.blocked_files(run_id, result.ingest_date))
+    return notes
+
+
 def commit(catalog: Catalog, day: dt.date, outputs: dict, run_id: str) -> None:
     """Write every partition file in staging, then make them visible together (all complete on disk before any is)."""
     written = []
@@ -186,14 +197,18 @@ def finalize_partition(
     with timings.stage("duplicates + stories"):
         linked = link(settings, rows.passed, earlier, day)
     with timings.stage("validate"):
-        checked = validate.validate_partition(linked, thresholds=settings.thresholds, n_files=plan.n_files)
+        early = Counter(r[0].split(":", 1)[0] for r in meta.filter(pl.col("reasons").list.len() > 0)["reasons"])
+        checked = validate.validate_partition(
+            linked, thresholds=settings.thresholds, n_files=plan.n_files, rejected_early=early
+        )
         validation = validate.ArticleValidation(rows, checked)
-        datadocs.save_validation(catalog, run_id, day, validation)  # input of the run's Data Docs
     result.warnings = [str(w) for w in validation.warnings]
     result.failures = [str(f) for f in validation.partition_failures]
     quarantined = _quarantined(meta, validation.row_reasons)
     _count(result, linked, quarantined)
     result.removed = removed_totals(staged)
+    # input of the run's Data Docs, with what cleaning removed and where a stopped partition lists its files
+    datadocs.save_validation(catalog, run_id, day, validation, _docs_notes(catalog, run_id, result))
     if not result.failures:
         with timings.stage("publish"):
             line_counts = partition_line_counts(catalog, run_id, plan)

@@ -205,3 +205,27 @@ def test_docs_render_in_a_headless_browser(tmp_path):
     shot = tmp_path / "index.png"
     _chromium(tmp_path, index.as_uri(), f"--screenshot={shot}", "--window-size=1280,800")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_a_partition_page_shows_the_files_rejected_early_and_what_cleaning_removed(tmp_path, landing_zone):
+    from news_pipeline import runner
+    from news_pipeline.config import Settings
+
+    cfg = Settings(raw_dir=landing_zone, data_dir=tmp_path / "data")
+    plans, _ = runner.plan_partitions(cfg)
+    run_id = runner.new_run_id()
+    with runner.LocalExecutor("inline") as executor:
+        results = runner.run_partitions(cfg, plans, run_id, executor)
+    index = Path(datadocs.build_run_docs(_at(cfg.data_dir), run_id))
+    early = {
+        r.ingest_date.isoformat(): r for r in results if any(k in r.reasons for k in ("unreadable_file", "too_short"))
+    }
+    assert early, "the sample landing zone has unreadable or too short files"
+    day, result = next(iter(early.items()))
+    (page,) = [p for p in index.parent.rglob("*.html") if "articles/partition" in p.as_posix() and day in p.name]
+    text = _Page(page.read_text()).text
+    rejected = {k: n for k, n in result.reasons.items() if k in ("unreadable_file", "too_short", "no_article_text")}
+    assert f"{sum(rejected.values())} unexpected values found" in text
+    for reason, n in rejected.items():
+        assert f"{reason} {n}" in text
+    assert "removed by cleaning (per rule)" in text and "characters" in text

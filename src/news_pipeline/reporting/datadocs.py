@@ -75,12 +75,29 @@ def _failing_rows(result: dict[str, Any], column: str | None, rule: Any) -> None
         result["unexpected_index_list"] = [{column: v, "doc_id": d} for v, d in zip(values, rule.doc_ids, strict=False)]
 
 
-def save_validation(catalog: Catalog, run_id: str, ingest_date: dt.date, validation: ArticleValidation) -> list[Path]:
+def _rejected_early(result: dict[str, Any], summary: dict[str, Any]) -> None:
+    """The result of ``files_rejected_before_validation`` with the rejected files by reason, as GX's table of
+    unexpected values with counts (the partition rules see one summary row, so GX has no rows to count)."""
+    early = summary.get("rejected_early_reasons") or {}
+    n, files = sum(early.values()), summary["n_files"]
+    result["partial_unexpected_counts"] = [{"value": k, "count": c} for k, c in early.items()]
+    result |= {"unexpected_count": n, "element_count": files, "unexpected_percent": 100 * n / files if files else 0}
+
+
+def save_validation(
+    catalog: Catalog,
+    run_id: str,
+    ingest_date: dt.date,
+    validation: ArticleValidation,
+    notes: dict[str, str] | None = None,
+) -> list[Path]:
     """Write the partition's GX results as JSON files for the run's Data Docs; their paths.
 
     Needs no GX context (safe in any thread); the run id and ``ingest_date`` go into the results'
     meta (run, data asset, batch spec). Failed row rules keep GX's counts and shares plus the
-    values and doc_ids of up to 20 failing rows, not GX's one entry per failing row.
+    values and doc_ids of up to 20 failing rows, not GX's one entry per failing row. ``notes``
+    (what cleaning removed, where a stopped partition's files are listed) go into the partition
+    result's batch spec, which its page shows under "Show more info".
     """
     day = ingest_date.isoformat()
     by_rule = {r.name: r for r in validation.results}
@@ -95,11 +112,14 @@ def save_validation(catalog: Catalog, run_id: str, ingest_date: dt.date, validat
             "data_asset_name": f"{ASSET} ingest_date={day}",
             "ingest_date": day,
             "run_id": run_id,
+            **(notes or {} if doc["suite_name"].endswith(".partition") else {}),
         }
         for r in doc["results"]:
             config = r["expectation_config"]
             rule = by_rule.get((config.get("meta") or {}).get("rule"))
             _failing_rows(r.setdefault("result", {}), config["kwargs"].get("column"), rule)
+            if config["kwargs"].get("column") == "rejected_early":
+                _rejected_early(r["result"], validation.summary)
         path = out / f"{doc['suite_name']}.json"
         out.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")

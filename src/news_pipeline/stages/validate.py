@@ -55,7 +55,7 @@ class RuleResult:
     """Outcome of one expectation of the suite."""
 
     name: str
-    severity: str  # "error" | "warn"
+    severity: str  # "error" | "warn" | "info" (reported, never a warning)
     level: str  # "row" | "partition"
     success: bool
     unexpected_count: int  # failing rows (row rules); 0 or 1 (partition rules)
@@ -181,14 +181,18 @@ def _row_frame(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _summary(ok: pl.DataFrame, n_files: int) -> dict[str, Any]:
-    """Partition counts and shares over the rows that passed the row rules."""
+def _summary(ok: pl.DataFrame, n_files: int, rejected_early: Mapping[str, int]) -> dict[str, Any]:
+    """Partition counts and shares over the rows that passed the row rules, and the files rejected before them."""
     if "duplicate_of" not in ok.columns:
         raise ValueError("cannot validate articles: column duplicate_of is missing (link the rows first)")
     n = ok.height
+    early = dict(sorted(rejected_early.items(), key=lambda kv: (-kv[1], kv[0])))
     return {
         "n_files": n_files,
         "n_curated": n,
+        "rejected_early": sum(early.values()),
+        "rejected_early_text": ", ".join(f"{reason} {count}" for reason, count in early.items()) or "none",
+        "rejected_early_reasons": early,  # for the Data Docs; not a column of the frame GX sees
         "quarantine_share": 1.0 - n / n_files if n_files else 0.0,
         "duplicate_share": ok["duplicate_of"].is_not_null().sum() / n if n else 0.0,
         "non_german_share": (ok["language"] != "de").fill_null(True).sum() / n if n else 0.0,
@@ -314,15 +318,21 @@ def validate_partition(
     *,
     thresholds: Thresholds | Mapping[str, Any],
     n_files: int,
+    rejected_early: Mapping[str, int] | None = None,
     suite_path: Path | None = None,
 ) -> PartitionValidation:
-    """Run the partition rules on the rows that passed the row rules, linked (``duplicate_of`` set)."""
+    """Run the partition rules on the rows that passed the row rules, linked (``duplicate_of`` set).
+
+    ``rejected_early``: files quarantined before the row rules (unreadable, too short, ...) by reason code;
+    they are part of ``n_files`` and show in the result of ``files_rejected_before_validation``.
+    """
     start = time.perf_counter()
     if n_files < linked.height:
         raise ValueError(f"n_files={n_files} is smaller than the {linked.height} rows to validate")
     suite = _suite("partition", suite_path)
-    summary = _summary(linked, n_files)
-    run = _run(pl.DataFrame([summary]), suite, _params(thresholds), "SUMMARY")
+    summary = _summary(linked, n_files, rejected_early or {})
+    frame = pl.DataFrame([{k: v for k, v in summary.items() if not isinstance(v, dict)}])
+    run = _run(frame, suite, _params(thresholds), "SUMMARY")
     results = []
     for r in _in_suite_order(suite, run.results):
         observed = r.result.get("observed_value")
@@ -340,5 +350,8 @@ def validate_articles(
     if n_files < df.height:
         raise ValueError(f"n_files={n_files} is smaller than the {df.height} rows to validate")
     rows = validate_rows(df, thresholds=thresholds, suite_path=suite_path)
-    partition = validate_partition(rows.passed, thresholds=thresholds, n_files=n_files, suite_path=suite_path)
+    early = {"rejected before validation": n_files - df.height} if n_files > df.height else {}
+    partition = validate_partition(
+        rows.passed, thresholds=thresholds, n_files=n_files, rejected_early=early, suite_path=suite_path
+    )
     return ArticleValidation(rows, partition)

@@ -76,6 +76,9 @@ def test_valid_rows_pass_every_rule():
     assert result.summary == {
         "n_files": 2,
         "n_curated": 2,
+        "rejected_early": 0,
+        "rejected_early_text": "none",
+        "rejected_early_reasons": {},
         "quarantine_share": 0.0,
         "duplicate_share": 0.0,
         "non_german_share": 0.0,
@@ -235,20 +238,36 @@ def test_n_files_below_row_count_is_an_error():
         check(article("a"), article("b"), n_files=1)
 
 
+def test_files_rejected_before_validation_show_in_the_partition_results():
+    rows = frame(article("a"), article("b"))
+    linked = rows.with_columns(pl.lit(None, dtype=pl.String).alias("duplicate_of"))
+    early = {"unreadable_file": 1, "too_short": 2}
+    result = validate_partition(linked, thresholds={}, n_files=5, rejected_early=early)
+    (rule,) = [r for r in result.results if r.name == "files_rejected_before_validation"]
+    assert (rule.success, rule.severity, rule.observed) == (False, "info", 3)
+    assert rule.message.startswith("3 of the partition's 5 raw files were quarantined before the row rules")
+    assert "(too_short 2, unreadable_file 1)" in rule.message
+    # reported, neither a warning nor a reason to stop the partition (they count in the quarantined share)
+    (share,) = [r for r in result.results if r.name == "quarantine_share_max"]
+    assert share.observed == 0.6 and share.success is False and share.severity == "error"
+    clean = validate_partition(linked, thresholds={}, n_files=2)
+    assert all(r.success for r in clean.results) and clean.summary["rejected_early_text"] == "none"
+
+
 def test_suite_json_round_trips_and_every_rule_explains_itself():
     import great_expectations as gx
 
     raw = json.loads(SUITE.read_text(encoding="utf-8"))
     suite = gx.ExpectationSuite(**raw)
-    assert len(suite.expectations) == len(raw["expectations"]) == 24
+    assert len(suite.expectations) == len(raw["expectations"]) == 25
     assert suite.to_json_dict()["expectations"] == raw["expectations"]
     names = [e.meta["rule"] for e in suite.expectations]
     assert len(set(names)) == len(names)
     for e in suite.expectations:
-        assert e.meta["severity"] in {"error", "warn"} and e.meta["level"] in {"row", "partition"}
+        assert e.meta["severity"] in {"error", "warn", "info"} and e.meta["level"] in {"row", "partition"}
         assert (
             e.meta["reason"].strip()
-            and e.severity.value == {"error": "critical", "warn": "warning"}[e.meta["severity"]]
+            and e.severity.value == {"error": "critical", "warn": "warning", "info": "info"}[e.meta["severity"]]
         )
     params = {v["$PARAMETER"] for e in raw["expectations"] for v in e["kwargs"].values() if isinstance(v, dict)}
     assert (
