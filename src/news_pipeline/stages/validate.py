@@ -250,10 +250,18 @@ def _limits(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: GX's severity of an expectation (its own ``severity`` field) as the pipeline names it.
+SEVERITY = {"critical": "error", "warning": "warn", "info": "info"}
+
+
+def _severity(config: Any) -> str:
+    return SEVERITY[config.severity.value]
+
+
 def _rule(r: Any, **fields_: Any) -> RuleResult:
-    """A RuleResult from a GX result and the rule's meta."""
+    """A RuleResult from a GX result, the rule's severity and its meta."""
     meta = r.expectation_config.meta
-    return RuleResult(meta["rule"], meta["severity"], meta["level"], bool(r.success), **fields_)
+    return RuleResult(meta["rule"], _severity(r.expectation_config), meta["level"], bool(r.success), **fields_)
 
 
 def _in_suite_order(suite: Any, results: list) -> list:
@@ -293,7 +301,7 @@ def validate_rows(
         row_nrs = [i for hit in r.result.get("unexpected_index_list") or [] for i in hit["row_nr"]]
         values = frame[cfg.kwargs["column"]].gather(row_nrs).to_list()
         words = [meta["reason"].format(value=v, **_limits(cfg.kwargs)) for v in values]
-        if meta["severity"] == "error":
+        if _severity(cfg) == "error":
             rows += row_nrs
             texts += [f"{meta['rule']}: {w}" for w in words]
         results.append(
