@@ -18,7 +18,7 @@ kept inside the run and dropped outside it: a short line between article paragra
 runs of short link lines are navigation (as jusText smooths its classes by context).
 
 Two anchors hold the run to the article: the page's headline repeated as a heading over the
-article (``units.repeats_title``) weighs for the run that starts under it, and a standfirst right
+article (``units.add_title_repeat``) weighs for the run that starts under it, and a standfirst right
 under the title joins the run over a stretch that weighs against it (a table of linked products,
 ``_reach_back``).
 
@@ -37,10 +37,10 @@ from news_pipeline.stages.extract import recurring as R
 from news_pipeline.stages.extract.units import (
     FIRST_LINE,
     SUMMED,
+    add_title_repeat,
     add_units,
     cum_sum_in_doc,
     line_features,
-    repeats_title,
     same_doc,
     unit_features,
 )
@@ -423,7 +423,7 @@ def remove_boilerplate(
             pl.col("line").str.len_chars().sum().cast(pl.Int64).alias("chars"),
         )
     )
-    lines = lines.filter(~empty).with_columns(repeats_title().alias("title_repeat"))
+    lines = add_title_repeat(lines.filter(~empty))
     if sites is not None:
         recurring, own_counts = _recurring_lines(lines, sites, history, min_docs)
     else:

@@ -151,8 +151,8 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def repeats_title() -> pl.Expr:
-    """Per line: a heading that repeats the title (the page's headline over its article).
+def add_title_repeat(lines: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` with ``title_repeat``: a heading that repeats the title (the page's headline over its article).
 
     The title is the first content line; a page title often carries the site's name after a
     separator ("Headline | Site", "Headline - Site"), so a heading the title starts with, followed
@@ -160,21 +160,27 @@ def repeats_title() -> pl.Expr:
     """
     content = pl.col("kind") == "content"
     first = content & (cum_sum_in_doc(content.cast(pl.Int32)) == 1)
-    key = pl.col("plain").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
-    title_key = pl.when(first).then(key).forward_fill()
-    title = pl.when(first).then(pl.col("plain").str.to_lowercase()).forward_fill()
     # (a linked heading is the site's name over every page, linked to its home page, or a teaser's headline)
     heading = (
         content
-        & ~first
         & (pl.col("md_type") == md.HEADING)
-        & (key.str.len_chars() >= MIN_REPEAT_CHARS)
         & ~pl.col("plain").str.contains(md.LINK_OPEN, literal=True)
+        & (pl.col("plain").str.len_chars() >= MIN_REPEAT_CHARS)
     )
+    # the titles and the headings are compared on those rows alone (a tenth of the lines): in row order a
+    # document's title comes before its headings, so the title is carried down to them within the rows
+    flagged = lines.select(first.alias("_first"), heading.alias("_heading"))
+    rows = flagged.select(pl.arg_where(pl.col("_first") | pl.col("_heading"))).to_series()
+    first, heading = pl.col("_first"), pl.col("_heading")
+    key = pl.col("plain").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    title_key = pl.when(first).then(key).forward_fill()
+    title = pl.when(first).then(pl.col("plain").str.to_lowercase()).forward_fill()
     with_site = title.str.starts_with(pl.col("plain").str.to_lowercase()) & title.str.slice(
         pl.col("plain").str.len_chars()
     ).str.contains(SITE_SEPARATOR)
-    return heading & ((key == title_key) | with_site)
+    repeat = heading & ~first & (key.str.len_chars() >= MIN_REPEAT_CHARS) & ((key == title_key) | with_site)
+    found = lines.select("plain").with_columns(flagged).gather(rows).select(repeat.fill_null(False)).to_series()
+    return lines.with_columns(pl.repeat(False, lines.height, eager=True).scatter(rows, found).alias("title_repeat"))
 
 
 def same_doc(offset: int) -> pl.Expr:
