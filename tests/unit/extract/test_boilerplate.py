@@ -84,6 +84,13 @@ SITE_LINES = [
     "Der Dorfblatt-Newsletter",
     "Mo Di Mi Do Fr Sa So",
     "1 2 3 4 5 6 7",
+    "Artikel gefallen? Dann teile ihn mit deinen Freunden!",
+    "Schlagworte",
+    "Dieses Interview als PDF herunterladen",
+    "Die Feuerwehr bei der Übung am Samstag. (Foto: Dorfblatt)",
+    "Die Feuerwehr bei der Übung am Samstag. Foto: Privat",
+    "Vergrößern Das neue Bürgerhaus am Marktplatz",
+    "Die neue Ausgabe jetzt am Kiosk, im Abo oder als E-Paper.",
 ]
 
 
@@ -126,6 +133,12 @@ def test_a_related_list_after_the_article_goes_but_a_box_inside_it_does_not_end_
     long_p = P2 + " " + P3 + " " + P2
     inside = _one(_page(P1, P2, "Lesen Sie auch", "[Neuer Kindergarten eröffnet in Beispieldorf](/kita)", long_p))
     assert inside["body"].endswith(long_p)
+
+
+def test_a_more_on_the_site_heading_opens_a_related_list():
+    teaser = "Der Sportverein feiert sein hundertjähriges Bestehen mit einem großen Fest auf dem Sportplatz."
+    row = _one(_page(P1, P2, P3, "Mehr Reportagen auf Dorfblatt.de:", teaser))
+    assert "Sportverein" not in row["body"] and row["body"].endswith(P3)
 
 
 def test_a_short_line_between_article_paragraphs_stays():

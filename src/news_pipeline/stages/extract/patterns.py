@@ -70,7 +70,8 @@ WEB_BOILERPLATE = (
     r"|nächster (?:artikel|beitrag)"
     r"|nach oben|mehr anzeigen|alle anzeigen|mehr laden|weiterlesen|schließen|cookies?|cookie-einstellungen"
     r"|einstellungen"
-    r"|akzeptieren|ablehnen|alle akzeptieren|einverstanden|zustimmen|schlagwörter|stichworte|kategorien?|tags|themen"
+    r"|akzeptieren|ablehnen|alle akzeptieren|einverstanden|zustimmen|schlagw(?:ö|o)rte?r?|stichworte|kategorien?|tags"
+    r"|themen"
     r"|downloads?|links|verwandte links|weitere informationen|weitere infos|mehr informationen|mehr infos|zum shop"
     r"|jetzt kaufen|in den warenkorb|jetzt spenden|spenden|jetzt helfen|externer inhalt|autor(?:in|en)?|redaktion"
     r"|share|tweet|print|search|contact|privacy policy|imprint|skip to content|anzeige|werbung|gefällt mir"
@@ -117,6 +118,8 @@ WEB_BOILERPLATE = (
     r" (?:nützlich|hilfreich|interessant)"
     r"|wie (?:bewerten|gefällt|fanden) (?:sie|ihnen|dir|du)|(?:artikel|beitrag|produkt|seite) bewerten|bewerten sie"
     r"|hat (?:ihnen|dir) (?:dieser|der|unser) (?:artikel|beitrag|text) gefallen|gefällt (?:ihnen|dir) (?:unser|dieser)"
+    # "Artikel gefallen? Dann teilen!" and an image's zoom button over its caption ("Vergrößern Das neue ...")
+    r"|(?:der |dieser |den )?(?:artikel|beitrag) gefallen\s*\?|vergrößern\s"
     r"|(?:kostenlos|jetzt|gratis) (?:registrieren|anmelden|testen|abonnieren|weiterlesen|lesen)"
     r"|bereits (?:abonnent|registriert|kunde)"
     r"|(?:wählen sie|sichern sie sich) (?:ihren|jetzt) zugang|lust auf mehr|if you enjoyed|leave a reply|posted in"
@@ -125,7 +128,7 @@ WEB_BOILERPLATE = (
     r"|(?:foto|fotos|bild|bilder|titelbild|beitragsbild|symbolbild|grafik"
     r"|illustration|bildquelle|quelle|credits?|abbildung(?: \d+)?)\s*:|(?:autor(?:in|en)?|von|text|interview"
     r"|veröffentlicht in"
-    r"|kategorie|kategorien|schlagwörter|stichworte|tags"
+    r"|kategorie|kategorien|schlagw(?:ö|o)rte?r?|stichworte|tags"
     r"|getaggt mit)\s*:|stand\s*:\s*\d|(?:freie[rs]? )?(?:redakteur(?:in)?"
     r"|autor(?:in)?|journalist(?:in)?|korrespondent(?:in)?|volontär(?:in)?) (?:in|für|bei|im|der|des|und)\s"
     r"|klicken sie auf den (?:unteren )?button|(?:externe[rn]? )?inhalte? (?:laden|anzeigen|akzeptieren)"
@@ -147,7 +150,9 @@ WEB_BOILERPLATE_ANYWHERE = (
     r" images|picture[- ]alliance)"
     r"|(?:unseren?|ihren?|den|zum|kostenlosen?|meinen?|wöchentlichen?) newsletter"
     r"|newsletter (?:abonnieren|bestellen|anmelden|erhalten)|[\p{L}\p{N}]-newsletter(?:[^\p{L}\p{N}]|$)"
-    r"|affiliate[- ]?links?|eine provision(?:[^\p{L}\p{N}]|$)"
+    r"|affiliate[- ]?links?|eine provision(?:[^\p{L}\p{N}]|$)|als pdf (?:herunterladen|downloaden|speichern)"
+    # a picture's caption ends with its credit: "Helfer bei der Übung. (Foto: Privat)", "... Übung. Foto: APA/dpa"
+    r"|\(\s*(?:foto|fotos|bild|bilder|grafik)\s*:[^()]{1,60}\)\s*$|[.!?]\s+(?:foto|fotos|bild)\s*:\s*[^.!?:]{1,60}$"
     r"|(?:tel|telefon|fon|fax|mobil)\.?\s*:?\s*\+?\d[\d /()-]{5,}"
 )
 #: A heading that opens a comment section: on any site the article has ended where one follows it.
@@ -181,6 +186,7 @@ RELATED_HEADING = (
     r"|top[- ]?themen|weitere interessante|empfehlungen (?:aus|der|für)"
     r"|you (?:may|might) also like|zum weiterlesen|auch lesen|passend zum thema"
     r"|weiterführende (?:links|artikel|informationen)"
+    r"|mehr [\w-]+ (?:auf|bei) \S"
     # an author box: after the article, or inside it for a guest author
     r"|über (?:den|die) (?:autor|autorin|verfasser)(?:in)?|zur person|autoreninfo"
     r")"

@@ -55,7 +55,7 @@ WEB_WORDS = (
     "newsletter abonnieren "
     "abonnement zustimmung zustimmen widerrufen einstellungen personalisierte? werbepartner drittanbieter "
     "pflichtfeld\\w* benutzername nutzerkonto abmelden akzeptieren personenbezogene?n? tracking netiquette "
-    "kommentarfunktion"
+    "kommentarfunktion abo e-paper epaper"
 ).split()
 _WEB_WORDS = rf"(?i)(?:^|[^\p{{L}}])(?:{'|'.join(WEB_WORDS)})(?:[^\p{{L}}]|$)"
 _WORD = r"[\p{L}\p{N}][\p{L}\p{N}'’.\-]*"
