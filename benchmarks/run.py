@@ -190,6 +190,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--skip-startup", action="store_true", help="skip the start-up figures (import, re-run, one file, one day)"
     )
+    ap.add_argument(
+        "--startup-day-files", type=int, default=10_000, help="files in the start-up section's day (default 10000)"
+    )
+    ap.add_argument("--startup-repeats", type=int, default=3, help="runs of each start-up command (default 3)")
     ap.add_argument("--keep-outputs", action="store_true", help="keep every run's output (default: only the CLI's)")
     ap.add_argument("--update-readme", action="store_true", help="write the figures into benchmarks/README.md")
     ap.add_argument(
@@ -265,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         m["baseline"] = measure_baseline(bench, corpus)
     if not args.skip_pipeline:
         if not args.skip_startup:
-            results["startup"] = measure_startup(bench.root, bench.env, bench.log_file)
+            results["startup"] = measure_startup(
+                bench.root, bench.env, bench.log_file, args.startup_repeats, args.startup_day_files
+            )
         measure_product(bench, corpus, args.probe_tasks, results)
         measure_sizes(bench, args, corpus, results)
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]

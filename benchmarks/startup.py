@@ -44,16 +44,22 @@ def _median(cmd: list[str], env: dict, repeats: int, before=None) -> dict:
     return {"median_s": statistics.median(runs), "runs_s": runs}
 
 
-def measure_startup(root: Path, env: dict, log_file: Path, repeats: int = 3) -> dict:
-    """The four figures (see the module docstring), their ratios and whether each meets its target."""
+def measure_startup(root: Path, env: dict, log_file: Path, repeats: int = 3, day_files: int = DAY_FILES) -> dict:
+    """The four figures (see the module docstring), their ratios and whether each meets its target.
+
+    ``day_files``: the size of the day (the target is for 10,000 files; the tests use a small one).
+    """
     exe, work = news_pipeline_exe(), root / "runs" / "startup"
     shutil.rmtree(work, ignore_errors=True)
     one = work / "one-raw" / "2025-06-01"
     one.mkdir(parents=True)
     shutil.copy(next((REPO / "data" / "raw" / "2025-06-01").glob("000_*.txt")), one)
-    day = ensure_corpus(root, DAY_FILES, 1, 7, log_file)
+    day = ensure_corpus(root, day_files, 1, 7, log_file)
     warm_cache(Path(day["raw_dir"]))
-    out: dict = {"import_prefect": _median([sys.executable, "-c", "import prefect"], env, repeats)}
+    out: dict = {
+        "day_files": day_files,
+        "import_prefect": _median([sys.executable, "-c", "import prefect"], env, repeats),
+    }
     run_one = [exe, "run", "--raw-dir", str(one.parent), "--data-dir", str(work / "one-data")]
     _wall(run_one, env)  # the data the re-runs find unchanged (and a warm Prefect database)
     out["unchanged_rerun"] = _median(run_one, env, repeats)
@@ -105,6 +111,11 @@ def to_markdown(s: dict) -> list[str]:
             f"≤ 2× ({yes[met['unchanged_rerun']]})",
         ),
         row("one-file run (`--force`)", "one_file", f"{r['one_file']}× import", f"≤ 4× ({yes[met['one_file']]})"),
-        row(f"{DAY_FILES:,}-file day", "day", f"{r['day_vs_floor']}× floor", f"≤ 5× ({yes[met['day_vs_floor']]})"),
+        row(
+            f"{s.get('day_files', DAY_FILES):,}-file day",
+            "day",
+            f"{r['day_vs_floor']}× floor",
+            f"≤ 5× ({yes[met['day_vs_floor']]})",
+        ),
         row("I/O floor of that day", "day_floor", "1×", ""),
     ]

@@ -17,6 +17,7 @@ import pytest
 from benchmarks import corpora, report
 from benchmarks.children import UNATTRIBUTED, profile_stages
 from benchmarks.measure import machine_info, measure
+from benchmarks.startup import TARGETS
 from news_pipeline.timing import Timings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,8 +203,9 @@ def test_results_written_before_the_runner_still_render():
 
 @pytest.mark.slow
 def test_full_benchmark_on_a_tiny_corpus(tmp_path: Path):
-    """Everything `make bench` does, with the product itself, on 200 files (about a minute: Prefect and GX start)."""
-    results = run_bench(tmp_path, "--probe-tasks", "5")
+    """Everything `make bench` does, with the product itself, on 200 files (about two minutes: four Prefect runs)."""
+    # the start-up section on a day of 200 files, each command once (the figures come from `make bench`)
+    results = run_bench(tmp_path, "--probe-tasks", "5", "--startup-day-files", "200", "--startup-repeats", "1")
     m = results["measurements"]
     assert {"floor", "baseline", "pipeline", "direct", "prefect_probe"} <= set(m)
     assert m["pipeline"]["report"]["files"] == 200 and m["pipeline"]["report"]["failed_partitions"] == []
@@ -222,3 +224,7 @@ def test_full_benchmark_on_a_tiny_corpus(tmp_path: Path):
     assert sum(s["wall_s"] for s in stages.values()) == pytest.approx(profile["wall_s"], abs=0.01)
     assert [t["target"] for t in results["derived"]["targets"]]
     assert "Where the time goes" in (tmp_path / "results.md").read_text()
+    startup = results["startup"]
+    assert startup["day_files"] == 200 and set(startup["ratios"]) == set(startup["met"]) == set(TARGETS)
+    assert all(len(startup[k]["runs_s"]) == 1 for k in ("import_prefect", "unchanged_rerun", "one_file", "day"))
+    assert "200-file day" in (tmp_path / "results.md").read_text()
