@@ -20,7 +20,7 @@ runs of short link lines are navigation (as jusText smooths its classes by conte
 Two anchors hold the run to the article: the page's headline repeated as a heading over the
 article (``units.add_title_repeat``) weighs for the run that starts under it, and a standfirst right
 under the title joins the run over a stretch that weighs against it (a table of linked products,
-``_reach_back``).
+``runs.reach_back``).
 
 Everything runs on the line frame of ``parse`` (one row per non-blank line, the rows of one
 document contiguous and in order): sums over units by running totals instead of a group-by,
@@ -34,6 +34,7 @@ import polars_hash as plh
 
 from news_pipeline.stages.clean import markdown as md
 from news_pipeline.stages.extract import recurring as R
+from news_pipeline.stages.extract.runs import COMMENTS_COST, MIN_CORE_SCORE, best_run, reach_back
 from news_pipeline.stages.extract.units import (
     FIRST_LINE,
     SUMMED,
@@ -49,21 +50,16 @@ from news_pipeline.stages.extract.units import (
 LENGTH_LOW = 70  # characters: a shorter unit is no paragraph of prose (jusText's length_low)
 MIN_SENTENCE_WORDS = 5  # a shorter unit is prose when it ends like a sentence and has this many words
 STOP_LOW = 0.20  # stop-word share (as counted here) below which a unit is no prose
-MIN_CORE_SCORE = 60  # a unit of article text: the run begins and ends with one
 MIN_DATA_WORDS = 5  # a line without links of this many words can end the run too
 LONG_LINK_WORDS = 30  # a unit of prose this long that is one link is no menu or teaser
 MAX_TEASER_CHARS = 400  # prose after a headline link up to this long is that headline's teaser
 MIN_ARTICLE_CHARS = (
     600  # text before a comment-section heading that makes it the end of the article (a headline and teaser are less)
 )
-COMMENTS_COST = 100_000  # a comment-section heading: the article's run never spans it
-_DOC_SHIFT = 1 << 40  # larger than any running sum of one document's scores
 LINE_RULE_COST = 20  # a line the line rules (patterns.BOILERPLATE, related, publisher, details) took out
 RELATED_COST = 400  # a related-list heading: the run spans it only for a long stretch of article after it
 TITLE_ANCHOR = 800  # the headline repeated as a heading: the article starts under it (a long paragraph's worth)
 MAX_LABEL_WORDS = 4  # a line ending in a colon of up to so many words is a label of what follows (no sentence)
-MIN_LEAD_GAIN = 150  # article text before the run's start that the run reaches back to (a paragraph of prose)
-LEAD_NEAR_TITLE = 3  # ... when it starts this close under the title (units after it): the article's standfirst
 
 
 def _link_density() -> pl.Expr:
@@ -161,67 +157,6 @@ def _unit_score() -> pl.Expr:
     )
 
 
-def _cum_min_in_doc(value: pl.Expr) -> pl.Expr:
-    """Running minimum of an integer ``value`` that restarts with each document: each document's values
-    are moved below all earlier ones for one running minimum over the whole column (no window)."""
-    shift = (~same_doc(1)).cast(pl.Int64).cum_sum() * _DOC_SHIFT
-    return (value - shift).cum_min() + shift
-
-
-def _best_run(u: pl.DataFrame) -> pl.DataFrame:
-    """``u`` with ``_start``, ``_end`` and ``_best``: per document, the run of units with the highest ``score`` sum."""
-    score = pl.col("score")
-    # the maximum subarray: the best run ending at each unit starts after the lowest running sum before it
-    u = u.with_columns(cum_sum_in_doc(score).alias("_p")).with_columns((pl.col("_p") - score).alias("_q"))
-    u = u.with_columns(_cum_min_in_doc(pl.col("_q")).alias("_min"))
-    u = u.with_columns(
-        pl.when(pl.col("_q") == pl.col("_min")).then(pl.col("_i")).forward_fill().alias("_from"),
-        (pl.col("_p") - pl.col("_min")).alias("_gain"),
-    )
-    best = pl.col("_gain").arg_max()
-    runs = u.group_by("doc_id").agg(
-        pl.col("_from").get(best).alias("_start"),
-        pl.col("_i").get(best).alias("_end"),
-        pl.col("_gain").max().alias("_best"),
-    )
-    u = u.join(runs, on="doc_id", how="left", maintain_order="left")
-    return u
-
-
-def _reach_back(u: pl.DataFrame) -> pl.DataFrame:
-    """``u`` with ``_start`` moved back to a run of article text before the best run, if there is one.
-
-    An article's first paragraphs can stand before a stretch that weighs against it: a table of
-    products with links, a list of linked sources, a box of links between intro and text. The run
-    with the highest sum before the best one joins it when it is at least a paragraph of prose
-    (``MIN_LEAD_GAIN``) and starts right under the title (``LEAD_NEAR_TITLE``), where an article's
-    standfirst stands; text further down before the run is a page's other furniture (an archive's
-    banner, a site's blurb above its menu). What lies between keeps only what is no clear
-    boilerplate, as inside the run. After the run no such reach: comments are prose too.
-    """
-    before = pl.when(pl.col("_i") < pl.col("_start")).then(pl.col("score")).otherwise(-COMMENTS_COST)
-    lead = _best_run(u.select("doc_id", "_i", "title", before.alias("score")))
-    i = pl.col("_i")
-    # where the lead's text begins: its first unit of article text (short lines before it join any run)
-    text_at = i.filter((i >= pl.col("_start")) & (pl.col("score") >= MIN_CORE_SCORE)).first()
-    lead_start = (
-        lead.group_by("doc_id")
-        .agg(
-            pl.col("_start").first().alias("_lead"),
-            pl.col("_best").first(),
-            i.filter(pl.col("title")).first().alias("_title_at"),
-            text_at.alias("_text_at"),
-        )
-        .filter((pl.col("_best") >= MIN_LEAD_GAIN) & (pl.col("_text_at") <= pl.col("_title_at") + LEAD_NEAR_TITLE))
-        .select("doc_id", "_lead")
-    )
-    return (
-        u.join(lead_start, on="doc_id", how="left", maintain_order="left")
-        .with_columns(pl.min_horizontal("_start", "_lead").alias("_start"))
-        .drop("_lead")
-    )
-
-
 def _scored(units: pl.DataFrame) -> pl.DataFrame:
     """``units`` with ``score`` (``_unit_score``; 0 for the title, ``TITLE_ANCHOR`` for the headline repeated
     over the article), ``_i`` (the unit's row) and ``title`` (the first content unit)."""
@@ -260,7 +195,7 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     comments_start = ((pl.col("comments_heading") > 0) & (article_before >= MIN_ARTICLE_CHARS)).cast(pl.Int64)
     u = u.with_columns((cum_sum_in_doc(comments_start) > 0).alias("_after_comments"))
     u = u.with_columns(pl.when(pl.col("_after_comments")).then(-COMMENTS_COST).otherwise(score).alias("score"))
-    u = _reach_back(_best_run(u))
+    u = reach_back(best_run(u))
     i = pl.col("_i")
     in_run = (i >= pl.col("_start")) & (i <= pl.col("_end")) & (pl.col("_best") > 0)
     clear_boilerplate = _clear_boilerplate()
