@@ -75,16 +75,16 @@ def _rates(c: dict, pages: int) -> dict[str, float]:
 
 # (flavour, metric, target of issue 11, floor: the figure reached, rounded down)
 TARGETS = [
-    ("recall", "with_kept", 0.985, 0.97),
-    ("page", "with_kept", 0.970, 0.95),
-    ("recall", "without_removed", 0.85, 0.56),
+    ("recall", "with_kept", 0.985, 0.975),
+    ("page", "with_kept", 0.970, 0.96),
+    ("recall", "without_removed", 0.85, 0.60),
     ("page", "without_removed", 0.85, 0.85),
     ("recall", "leak_free", 0.99, 0.99),
     ("page", "leak_free", 0.99, 0.99),
     ("recall", "title", 0.99, 0.99),
     ("page", "title", 0.99, 0.99),
     ("recall", "de", 0.995, 0.995),
-    ("page", "de", 0.995, 0.99),
+    ("page", "de", 0.995, 0.995),
 ]
 
 

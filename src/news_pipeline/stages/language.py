@@ -15,6 +15,10 @@ _SAMPLE_CHARS = 300
 _PROSE_WORDS = 12  # a paragraph of this many words is running text (a sentence or two)
 _PROSE_LOWER_SHARE = 0.4  # ... of which this share start lower-case (German prose: about 60 %)
 _LOOK_CHARS = 3_000  # the sample's paragraphs are taken from the text's opening: a bounded cost per text
+# A text whose opening names another language than German is looked at again on this much of its prose:
+# a German article can open with a caption of English job titles, an English quote or a translation notice.
+_CONFIRM_CHARS = 1_200
+_EXPECTED = "de"
 
 
 @cache
@@ -25,7 +29,7 @@ def load_model():
     return LangDetector(LangDetectConfig(model="lite"))._get_model(low_memory=True)
 
 
-def _sample(text: pl.Expr) -> pl.Expr:
+def _sample(text: pl.Expr, chars: int = _SAMPLE_CHARS) -> pl.Expr:
     """The text's first ``_SAMPLE_CHARS`` characters of running text: its paragraphs of prose, else its start.
 
     A page's article can open with lines that are no prose in any language: a calendar, a stock
@@ -39,15 +43,28 @@ def _sample(text: pl.Expr) -> pl.Expr:
     prose = paragraphs.list.eval(
         pl.element().filter((words >= _PROSE_WORDS) & (lower >= words * _PROSE_LOWER_SHARE))
     ).list.join("\n\n")
-    return pl.when(prose.str.len_chars() > 0).then(prose).otherwise(text).str.slice(0, _SAMPLE_CHARS)
+    return pl.when(prose.str.len_chars() > 0).then(prose).otherwise(text).str.slice(0, chars)
 
 
 def detect_language(df: pl.DataFrame, column: str = "body") -> pl.DataFrame:
-    """Add ``language`` (ISO 639-1 code, null for empty text) detected from the first prose of ``column``."""
+    """Add ``language`` (ISO 639-1 code, null for empty text) detected from the first prose of ``column``.
+
+    The first ``_SAMPLE_CHARS`` of prose name the language; where they name another one than German (a few
+    rows), ``_CONFIRM_CHARS`` of the text's prose decide.
+    """
+    language = _predict(df, column, _SAMPLE_CHARS)
+    other = (language != _EXPECTED).fill_null(False)
+    if other.any():
+        language = language.scatter(other.arg_true(), _predict(df.filter(other), column, _CONFIRM_CHARS))
+    return df.with_columns(language.alias("language"))
+
+
+def _predict(df: pl.DataFrame, column: str, chars: int) -> pl.Series:
+    """The language of the first ``chars`` characters of prose of each row's ``column``."""
     # Whitespace as single spaces, none at the ends. A body's only other whitespace is its paragraph
     # breaks: a literal replace turns those into spaces, and the regex runs only where any is left.
     sample = (
-        df.select(_sample(pl.col(column)).str.replace_all("\n\n", " ", literal=True).alias("s"))
+        df.select(_sample(pl.col(column), chars).str.replace_all("\n\n", " ", literal=True).alias("s"))
         .pipe(collapse_whitespace, "s")
         .get_column("s")
     )
@@ -55,9 +72,9 @@ def detect_language(df: pl.DataFrame, column: str = "body") -> pl.DataFrame:
     # sample is predicted once, in one call over the list (a batch, not a loop per article).
     texts = sample.filter(sample.is_not_null() & (sample != "")).unique()
     if texts.len() == 0:
-        return df.with_columns(pl.lit(None, dtype=pl.String).alias("language"))
+        return pl.Series("language", [None] * df.height, dtype=pl.String)
     # The fasttext-predict wrapper's list path mis-unpacks this binding's result, so call it directly.
     labels = load_model().f.multilinePredict((texts + "\n").to_list(), 1, 0.0, "strict")
     # (Arrow converts the nested list of labels in a fraction of the time Polars' constructor takes.)
     codes = pl.Series(pa.array(labels, type=pa.list_(pa.string()))).list.first().str.strip_prefix("__label__")
-    return df.with_columns(sample.replace_strict(texts, codes, default=None, return_dtype=pl.String).alias("language"))
+    return sample.replace_strict(texts, codes, default=None, return_dtype=pl.String).alias("language")

@@ -74,7 +74,7 @@ SITE_LINES = [
     "Anzeige, enthält Affiliate Links",
     "Für Links auf dieser Seite erhält das Dorfblatt ggf. eine Provision",
     "Ein Blogger gefällt das",
-    "Bitte registrieren Sie sich und halten Sie sich an unsere Netiquette.",
+    "Bitte registrieren Sie sich und beachten Sie unsere Netiquette.",
     "Gib deine E-Mail-Adresse ein",
     "(Noch keine Bewertungen)",
     "Möchten Sie den Artikel teilen?",
@@ -91,6 +91,20 @@ SITE_LINES = [
     "Die Feuerwehr bei der Übung am Samstag. Foto: Privat",
     "Vergrößern Das neue Bürgerhaus am Marktplatz",
     "Die neue Ausgabe jetzt am Kiosk, im Abo oder als E-Paper.",
+    "Der Artikel wurde erfolgreich in den Warenkorb gelegt.",
+    "ANZEIGE - Schon ans Wochenende gedacht? Wie wäre es mit:",
+    "Video verfügbar bis 31.12.2030",
+    "Es werden die Artikel 1 bis 20 von insgesamt 57 angezeigt",
+    "Schreibt seit 2015 für das Dorfblatt. Beschäftigt sich mit Verkehr und Bauen.",
+    "Sie müssen sich anmelden, um einen Kommentar zu schreiben.",
+    "Cookies erleichtern die Bereitstellung unserer Dienste.",
+    "Benachrichtigungen aktivieren",
+    "Unterstützen Sie unsere Arbeit mit einer Spende!",
+    "Dieser Gastbeitrag gibt die Meinung des Autors wieder, nicht die der Redaktion.",
+    "Mit der Anmeldung erklären Sie sich damit einverstanden, dass wir Ihnen E-Mails senden.",
+    "Mit dem Absenden willige ich ein, dass mir das Dorfblatt Angebote schickt.",
+    "Das neue Bürgerhaus im Modell. Zum Vergrößern auf das Bild klicken.",
+    "Rathaus Beispieldorf, Tel.: (0123) 45 67 89",
 ]
 
 
@@ -186,12 +200,30 @@ def test_language_is_identified_on_the_cleaned_article():
 def test_language_is_identified_on_the_articles_prose_not_its_opening_lines():
     # a body that opens with lines in no language (a list of English titles, a ticker) before its prose
     opening = (
-        "01. Girl With A Gun 02. Good Trouble 03. Feel It In My Bones 04. Love Is A Shield 05. Back To You "
-        "06. Tenderly 07. Millionaire 08. Brave New World 09. The Night We Met 10. Where The River Goes "
-        "11. Under The Same Sky 12. Hold Me Closer Tonight 13. Running Up That Hill 14. All Of The Lights"
+        "01. Morning Over The Harbour 02. Paper Boats 03. Seven Lanterns 04. Quiet Engines 05. Slow Parade "
+        "06. Copper Sky 07. Northern Line 08. Glass Orchard 09. Winter Radio 10. The Long Weekend "
+        "11. Salt And Cedar 12. Holding Pattern 13. Red Balloon Street 14. Every Open Door"
     )
-    ticker = "ATX 3078.02 -0.24% ANDRITZ 43.14 -0.6% BAWAG GROUP 42.48 +1.29% ERSTE GROUP 33.99 +0.71% OMV 40.3"
+    ticker = "DAX 1234.56 -0.12% BEISPIEL AG 12.34 -0.5% MUSTER BANK 56.78 +1.02% MODELL WERKE 9.87 +0.33% XYZ 40.1"
     df = pl.DataFrame({"body": [f"{opening}\n\n{ticker}\n\n{P1}\n\n{P2}", opening]})
+    assert detect_language(df)["language"].to_list() == ["de", "en"]
+
+
+def test_an_opening_in_another_language_is_checked_on_more_of_the_text():
+    # a German article that opens with a long English caption (names and job titles) is German; an English
+    # article stays English
+    caption = (
+        "From left to right: the project manager for concept development of the turbine maker, the deputy "
+        "director of the research institute, the vice president for global engineering, the managing director "
+        "of the institute and the head of the grid integration group at the opening of the new test bench in "
+        "the harbour hall on Tuesday afternoon"
+    )
+    english = (
+        "The council of the small town voted on Tuesday to turn the old school on the market square into a "
+        "community centre. The plans include a hall for clubs, a small library and rooms for the music school, "
+        "which has been working from a container for years. Building work is due to start next spring."
+    )
+    df = pl.DataFrame({"body": [f"{caption}\n\n{P1}\n\n{P2}\n\n{P3}", f"{english}\n\n{english}"]})
     assert detect_language(df)["language"].to_list() == ["de", "en"]
 
 
@@ -274,3 +306,55 @@ def test_a_linked_heading_is_no_anchor():
     row = _one(page + "\n")
     assert "title_repeat" not in {r["rule"] for r in row["removed"]}
     assert P3 in row["body"]
+
+
+def test_a_long_line_of_archive_months_does_not_outweigh_a_short_post():
+    # a blog's sidebar: one long line of months with post counts (no prose), after a short post and a menu
+    months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober"]
+    entries = (f"{m} {y} ({n % 9 + 1})" for y in range(2010, 2024) for n, m in enumerate(months))
+    archive = "Monat auswählen " + " ".join(entries)
+    row = _one(_page(P1, MENU, archive))
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert P1 in text
+    assert "Monat auswählen" not in text
+
+
+def test_a_comment_section_after_a_short_post_ends_it():
+    # a post of two short paragraphs (less than a news article's first paragraph), then more prose in comments
+    post = (
+        "Heute war ich am Marktplatz und habe mir die alte Schule angesehen, aus der ein Bürgerhaus werden "
+        "soll. Die Pläne gefallen mir gut, vor allem der Saal."
+    )
+    comment = (
+        "Das sehe ich ganz anders, denn die Vereine haben doch schon genug Räume im Ort und die Kosten "
+        "werden am Ende wieder viel höher sein, als man uns jetzt erzählt. Wer soll das alles bezahlen, "
+        "wenn die Gemeinde schon jetzt kein Geld für die Straßen und die Schwimmhalle hat?"
+    )
+    row = _one(_page(post, post.replace("Heute", "Gestern"), "3 Kommentare", comment, comment, comment))
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert "Die Pläne gefallen mir gut" in text
+    assert "Das sehe ich ganz anders" not in text
+
+
+def test_a_linked_sentence_right_before_the_article_opens_it():
+    caption = "[Die alte Schule am Marktplatz soll bald ein Bürgerhaus werden.](https://dorfblatt.example/bild.jpg)"
+    row = _one(_page(MENU, caption, P1, P2, P3))
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert "Die alte Schule am Marktplatz soll bald ein Bürgerhaus werden." in text
+    assert "Startseite" not in text
+    # a link line that is no sentence (a menu entry, a headline of another article) still goes
+    other = "[Neue Ampel an der Hauptstraße](https://dorfblatt.example/ampel)"
+    row = _one(_page(MENU, other, P1, P2, P3))
+    assert "Neue Ampel" not in "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+
+
+def test_the_last_items_of_a_list_that_ends_the_article_stay():
+    items = [
+        "Ein gültiger Personalausweis oder Reisepass",
+        "Eine Meldebescheinigung der Gemeinde Beispieldorf",
+        "Ein Girokonto",
+        "Zwei Passfotos",
+    ]
+    row = _one(_page(P1, P2, "Für den Antrag brauchen Sie:", "\n".join(f"* {x}" for x in items)))
+    body = row["body"].split("\n")
+    assert all(x in body for x in items)

@@ -50,12 +50,15 @@ from news_pipeline.stages.extract.units import (
 LENGTH_LOW = 70  # characters: a shorter unit is no paragraph of prose (jusText's length_low)
 MIN_SENTENCE_WORDS = 5  # a shorter unit is prose when it ends like a sentence and has this many words
 STOP_LOW = 0.20  # stop-word share (as counted here) below which a unit is no prose
+# a unit that is no prose (a list entry, a table cell, a date) counts for the article by its words up to this
+# much: a long line of them (an archive's month list, a tag cloud, a category menu) never outweighs paragraphs
+NON_PROSE_MAX = 150
 MIN_DATA_WORDS = 5  # a line without links of this many words can end the run too
 LONG_LINK_WORDS = 30  # a unit of prose this long that is one link is no menu or teaser
 MAX_TEASER_CHARS = 400  # prose after a headline link up to this long is that headline's teaser
-MIN_ARTICLE_CHARS = (
-    600  # text before a comment-section heading that makes it the end of the article (a headline and teaser are less)
-)
+# article text before a comment-section heading that makes it the end of the article: two or three sentences
+# of a short post (a headline and a one-line teaser are less)
+MIN_ARTICLE_CHARS = 300
 LINE_RULE_COST = 20  # a line the line rules (patterns.BOILERPLATE, related, publisher, details) took out
 RELATED_COST = 400  # a related-list heading: the run spans it only for a long stretch of article after it
 TITLE_ANCHOR = 800  # the headline repeated as a heading: the article starts under it (a long paragraph's worth)
@@ -148,7 +151,9 @@ def _unit_score() -> pl.Expr:
         .when((link_chars >= chars * 0.9) & _linked_prose())
         .then(pl.col("words"))
         .otherwise(
-            pl.when(_prose()).then(text_chars).otherwise(pl.min_horizontal(text_chars // 2, pl.col("words") * 3))
+            pl.when(_prose())
+            .then(text_chars)
+            .otherwise(pl.min_horizontal(text_chars // 2, pl.col("words") * 3, NON_PROSE_MAX))
             # a sentence with a link or two in it (a credit, a source) is article text: its links
             # weigh only when they are most of it
             - pl.when(_prose() & (link_chars * 2 < chars)).then(0).otherwise(2 * link_chars)
@@ -214,6 +219,9 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     u = u.join(cores, on="doc_id", how="left", maintain_order="left")
     heading_before = (pl.col("md_type") == md.HEADING) & (i == pl.col("_first") - 1)
     in_core = (((i >= pl.col("_first")) & (i <= pl.col("_last"))) | heading_before).fill_null(False)
+    # (the other items of a list the first or last unit of text belongs to are the article's too: a list's
+    # last entries are too short to end the run themselves)
+    in_core = in_core | _same_list_as_edge(u)
     # a piece of a paragraph that layout broke off the first or last unit of text stays with it
     # (a unit goes on when it ends open, or is a long one without end punctuation, as parse.join_broken_blocks judges)
     goes_on = (pl.col("open_end") | ~pl.col("terminal")) & same_doc(-1)
@@ -222,8 +230,34 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     # (list items, table rows and headings are never pieces of a paragraph; site furniture never joins it)
     piece = ~pl.col("md_type").is_in([md.ITEM, md.TABLE, md.HEADING]) & ~_recurring()
     attached = piece & ((goes_on & kept.shift(-1)).fill_null(False) | (follows & kept.shift(1)).fill_null(False))
-    keep = pl.col("title") | ((kept | attached) & ~clear_boilerplate & ~repeat)
+    keep = pl.col("title") | ((kept | attached) & ~clear_boilerplate & ~repeat) | _linked_lead()
     return u.with_columns(keep.alias("keep"), _removal_rule(keep, (kept | attached) & clear_boilerplate).alias("rule"))
+
+
+def _linked_lead() -> pl.Expr:
+    """A sentence that is a link (an image's caption as its link text, a quote linked to its source) right
+    before the article's first unit of text: it opens the article (links count against a unit, so such a
+    sentence never starts the run itself)."""
+    return (
+        (pl.col("_i") == pl.col("_first") - 1)
+        & _prose()
+        & pl.col("terminal")
+        & (pl.col("kind") == "content")
+        & ~_web_text()
+        & ~_recurring()
+        & (pl.col("comments_heading") == 0)
+        & (pl.col("related_heading") == 0)
+        & ~pl.col("title")
+    ).fill_null(False)
+
+
+def _same_list_as_edge(u: pl.DataFrame) -> pl.Series:
+    """The list items without links of the list the article's first or last unit of text is an item of."""
+    item = pl.col("md_type") == md.ITEM
+    list_id = (~(item & item.shift(1) & same_doc(1)).fill_null(False)).cum_sum()
+    i = pl.col("_i")
+    ids = u.with_columns(list_id.alias("_list")).filter(item & ((i == pl.col("_first")) | (i == pl.col("_last"))))
+    return u.select(item & (pl.col("link_chars") == 0) & list_id.is_in(ids["_list"].implode())).to_series()
 
 
 def _removal_rule(keep: pl.Expr, in_article_links: pl.Expr) -> pl.Expr:

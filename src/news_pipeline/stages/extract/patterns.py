@@ -84,9 +84,22 @@ WEB_BOILERPLATE = (
     r"|by (?:continuing|using) (?:to browse|this)"
     r"|(?:durch|mit|bei) (?:der |die )?(?:weitere[n]? )?nutzung (?:dieser|unserer) (?:website|webseite|seite)"
     r"|(?:sie müssen|bitte) (?:sich )?(?:angemeldet|eingeloggt|registriert)"
+    r"|(?:sie müssen|du musst) (?:sich |dich )?(?:anmelden|einloggen|registrieren)"
+    # an advertisement's label before its text, a mediathek's notice, a listing's count, an author's bio line
+    r"|anzeige\s*[-–:|]\s|(?:video|audio|sendung|beitrag|folge) verfügbar bis"
+    r"|(?:es werden )?(?:die )?(?:\S+ )?\d+ (?:bis|-|–) \d+ von (?:insgesamt )?\d+ (?:\S+ )?angezeigt"
+    r"|schreibt seit (?:\d{4}|(?:vielen |über \d+ )?jahren) (?:für|über|bei)\s"
+    # a cookie notice, a push-notification prompt, a donation prompt, an opinion piece's disclaimer
+    r"|cookies (?:erleichtern|helfen|ermöglichen) (?:uns )?(?:die|bei der) bereitstellung"
+    r"|(?:push-)?benachrichtigung(?:en)? aktivieren|dürfen wir (?:sie|dich) .{0,80}benachrichtigen"
+    r"|unterstütze(?:n sie)? (?:uns|das projekt|unsere arbeit)(?:[^\p{L}\p{N}]|$)"
+    r"|(?:dieser|der) (?:beitrag|artikel|text|kommentar|gastbeitrag) gibt (?:ausschließlich )?die (?:meinung|ansicht)"
     r"|(?:bitte )?(?:melden sie sich|loggen sie sich|melde dich|logge dich)(?: vor dem kommentieren)? (?:an|ein)"
     r"|verpasse(?:n sie)? (?:keine|nie wieder) (?:news|nachrichten|artikel|beiträge|folge|ausgabe)"
     r"|(?:ihr|dein) warenkorb ist leer|vervielfältigung nur mit (?:genehmigung|erlaubnis)"
+    # a shop's cart message
+    r"|(?:der |das )?(?:artikel|produkt) wurde (?:erfolgreich )?"
+    r"(?:hinzugefügt|(?:zu (?:ihrem|deinem) |in den |zum )warenkorb)"
     r"|(?:gib deine|geben sie ihre) e-mail-adresse ein|\(?noch keine bewertung(?:en)?\)?"
     r"|(?:möchten sie|willst du|möchtest du) (?:den|diesen) (?:artikel|beitrag|text) teilen"
     r"|(?:dieser|der) (?:text|beitrag|artikel|eintrag|blogeintrag) wurde (?:.{0,60} )?(?:veröffentlicht|publiziert)"
@@ -153,7 +166,11 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|affiliate[- ]?links?|eine provision(?:[^\p{L}\p{N}]|$)|als pdf (?:herunterladen|downloaden|speichern)"
     # a picture's caption ends with its credit: "Helfer bei der Übung. (Foto: Privat)", "... Übung. Foto: APA/dpa"
     r"|\(\s*(?:foto|fotos|bild|bilder|grafik)\s*:[^()]{1,60}\)\s*$|[.!?]\s+(?:foto|fotos|bild)\s*:\s*[^.!?:]{1,60}$"
-    r"|(?:tel|telefon|fon|fax|mobil)\.?\s*:?\s*\+?\d[\d /()-]{5,}"
+    r"|(?:tel|telefon|fon|fax|mobil)\.?\s*:?\s*\+?\(?\d[\d /()-]{5,}"
+    # a form's consent ("Mit der Anmeldung erklären Sie sich damit einverstanden, ...") and a zoom hint
+    r"|(?:erklären sie sich|erkläre ich mich|erklärst du dich) (?:damit |hiermit )?einverstanden"
+    r"|willige ich .{0,60}ein(?:[^\p{L}\p{N}]|$)"
+    r"|zum vergrößern (?:bitte )?(?:auf das bild |hier )?(?:klicken|anklicken)"
 )
 #: A heading that opens a comment section: on any site the article has ended where one follows it.
 COMMENTS_HEADING = (
