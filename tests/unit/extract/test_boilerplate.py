@@ -105,6 +105,8 @@ SITE_LINES = [
     "Mit dem Absenden willige ich ein, dass mir das Dorfblatt Angebote schickt.",
     "Das neue Bürgerhaus im Modell. Zum Vergrößern auf das Bild klicken.",
     "Rathaus Beispieldorf, Tel.: (0123) 45 67 89",
+    "Bitte aktivieren Sie JavaScript in Ihrem Browser, um das Formular zu nutzen.",
+    "Ihr Browser unterstützt keine eingebetteten Videos.",
 ]
 
 

@@ -171,6 +171,10 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|(?:erklären sie sich|erkläre ich mich|erklärst du dich) (?:damit |hiermit )?einverstanden"
     r"|willige ich .{0,60}ein(?:[^\p{L}\p{N}]|$)"
     r"|zum vergrößern (?:bitte )?(?:auf das bild |hier )?(?:klicken|anklicken)"
+    # a page's notice that scripts or frames are off ("Bitte aktivieren Sie JavaScript", "JavaScript ist deaktiviert")
+    r"|javascript (?:muss |ist |wurde )?(?:aktiviert|deaktiviert|ausgeschaltet|aktivieren|einschalten)"
+    r"|aktivieren sie (?:bitte )?javascript|ihr browser unterstützt (?:\S+ ){0,3}?(?:nicht|keine)"
+    r"|browser-einstellungen verhindern"
 )
 #: A heading that opens a comment section: on any site the article has ended where one follows it.
 COMMENTS_HEADING = (
