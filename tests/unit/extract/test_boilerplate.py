@@ -332,10 +332,27 @@ def test_a_comment_section_after_a_short_post_ends_it():
         "werden am Ende wieder viel höher sein, als man uns jetzt erzählt. Wer soll das alles bezahlen, "
         "wenn die Gemeinde schon jetzt kein Geld für die Straßen und die Schwimmhalle hat?"
     )
-    row = _one(_page(post, post.replace("Heute", "Gestern"), "3 Kommentare", comment, comment, comment))
-    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
-    assert "Die Pläne gefallen mir gut" in text
-    assert "Das sehe ich ganz anders" not in text
+    for heading in (
+        "2 Kommentare zu „Altes Schulhaus wird Bürgerhaus“",
+        "### 3 Kommentare",
+        "Schreibe einen Kommentar",
+    ):
+        row = _one(_page(post, post.replace("Heute", "Gestern"), heading, comment, comment, comment))
+        text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+        assert "Die Pläne gefallen mir gut" in text, heading
+        assert "Das sehe ich ganz anders" not in text, heading
+
+
+def test_a_bare_comments_line_under_the_lead_does_not_end_the_article():
+    # "Kommentare" on a line of its own after the first paragraphs: a jump link to the comments or a tab
+    more = (
+        "Für die Zeit des Umbaus hat die Gemeinde mit dem Sportverein vereinbart, dass die Turnhalle auch am "
+        "Wochenende für Proben und Versammlungen offensteht. Die Kosten für Strom und Reinigung übernimmt in "
+        "dieser Zeit die Gemeinde, die Vereine zahlen keine Miete."
+    )
+    for line in ("Kommentare", "Kommentare (12)", "12 Kommentare"):
+        row = _one(_page(P1, P2, line, P3, more))
+        assert P3 in row["body"] and more in row["body"], line
 
 
 def test_a_linked_sentence_right_before_the_article_opens_it():

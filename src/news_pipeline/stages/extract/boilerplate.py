@@ -59,6 +59,9 @@ MAX_TEASER_CHARS = 400  # prose after a headline link up to this long is that he
 # article text before a comment-section heading that makes it the end of the article: two or three sentences
 # of a short post (a headline and a one-line teaser are less)
 MIN_ARTICLE_CHARS = 300
+# ... and before a bare "Kommentare" line (``patterns.COMMENTS_BARE``), which also stands under a lead as a jump
+# link or between paragraphs as a broken subheading: more than a lead paragraph
+MIN_ARTICLE_CHARS_BARE = 600
 LINE_RULE_COST = 20  # a line the line rules (patterns.BOILERPLATE, related, publisher, details) took out
 RELATED_COST = 400  # a related-list heading: the run spans it only for a long stretch of article after it
 TITLE_ANCHOR = 800  # the headline repeated as a heading: the article starts under it (a long paragraph's worth)
@@ -134,7 +137,10 @@ def _unit_score() -> pl.Expr:
         (same_doc(1) & headline_link.shift(1) & (chars <= MAX_TEASER_CHARS)).fill_null(False) & _prose() & ~next_is_text
     )
     return (
-        pl.when(pl.col("comments_heading") > 0)
+        # (a bare "Kommentare" line weighs as a related list's heading: it can be a jump link under the lead)
+        pl.when((pl.col("comments_heading") > 0) & (pl.col("comments_bare") > 0))
+        .then(-RELATED_COST)
+        .when(pl.col("comments_heading") > 0)
         .then(-COMMENTS_COST)
         .when(pl.col("related_heading") > 0)
         .then(-RELATED_COST)
@@ -197,7 +203,8 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     # (the headline's anchor is no article text: a comment count right under it opens no comments)
     positive = pl.when(pl.col("title_repeat") > 0).then(0).otherwise(score.clip(lower_bound=0))
     article_before = cum_sum_in_doc(positive) - positive
-    comments_start = ((pl.col("comments_heading") > 0) & (article_before >= MIN_ARTICLE_CHARS)).cast(pl.Int64)
+    needed = pl.when(pl.col("comments_bare") > 0).then(MIN_ARTICLE_CHARS_BARE).otherwise(MIN_ARTICLE_CHARS)
+    comments_start = ((pl.col("comments_heading") > 0) & (article_before >= needed)).cast(pl.Int64)
     u = u.with_columns((cum_sum_in_doc(comments_start) > 0).alias("_after_comments"))
     u = u.with_columns(pl.when(pl.col("_after_comments")).then(-COMMENTS_COST).otherwise(score).alias("score"))
     u = reach_back(best_run(u))

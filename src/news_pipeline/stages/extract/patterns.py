@@ -190,6 +190,13 @@ COMMENTS_HEADING = (
     r"|(?:ihre|deine) meinung(?: ist gefragt| zum thema)?\s*[:!?]*$|leave a (?:reply|comment)|write a (?:reply|comment)"
     r")"
 )
+#: A comments heading that is the bare word, with a count at most ("Kommentare", "3 Kommentare", "Kommentare (3)"):
+#: as a line of its own it is also a tab's label or a jump link under the lead, so it ends the article only after
+#: more article text than a heading that says what follows ("Schreibe einen Kommentar", "2 Kommentare zu …").
+COMMENTS_BARE = (
+    r"(?i)^(?:(?:\d+|ein|eine|zwei|drei|keine?)\s+)?(?:(?:die |unsere )?(?:neueste[n]?|letzte[n]?) )?"
+    r"(?:leser)?(?:kommentare?|comments?|antworten|reaktionen|diskussion)\s*(?:\(\d+\))?\s*[:»›>]*$"
+)
 #: A heading that opens a list of other articles or an author box. Such boxes also stand inside an
 #: article, so one weighs against the run going on, it does not end it.
 RELATED_HEADING = (

@@ -135,7 +135,7 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
         & (pl.col("kind") != "related")
     )
     flags = (
-        lines.select("plain", "chars", "link_chars", "kind")
+        lines.select("plain", "chars", "link_chars", "kind", "md_type")
         .gather(short)
         .select(
             (
@@ -143,6 +143,7 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
                 | ((pl.col("chars") <= P.MAX_BOILERPLATE_CHARS) & plain.str.contains(P.WEB_BOILERPLATE_ANYWHERE))
             ).alias("web_phrase"),
             (heading & plain.str.contains(P.COMMENTS_HEADING)).alias("comments_heading"),
+            (heading & (pl.col("md_type") != md.HEADING) & plain.str.contains(P.COMMENTS_BARE)).alias("comments_bare"),
             (heading & plain.str.contains(P.RELATED_HEADING)).alias("related_heading"),
         )
     )
@@ -228,7 +229,7 @@ SUMMED = (
     "n_lines",
 )
 # of a unit's first line (a wrapped paragraph's last line "weiter." is no menu); headings only for a one-line unit
-FIRST_LINE = ("web_phrase", "comments_heading", "related_heading", "title_repeat")
+FIRST_LINE = ("web_phrase", "comments_heading", "comments_bare", "related_heading", "title_repeat")
 
 
 def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
