@@ -107,6 +107,12 @@ SITE_LINES = [
     "Rathaus Beispieldorf, Tel.: (0123) 45 67 89",
     "Bitte aktivieren Sie JavaScript in Ihrem Browser, um das Formular zu nutzen.",
     "Ihr Browser unterstützt keine eingebetteten Videos.",
+    "Die technische Speicherung oder der Zugriff ist für den Betrieb der Seite erforderlich.",
+    "Auf unserer Website werden Cookies eingesetzt, um sie benutzerfreundlich zu gestalten.",
+    "Durch das Aktivieren der Social-Media-Buttons können Daten an die Netzwerke gehen.",
+    "Ja, ich möchte per E-Mail über Neuigkeiten aus Beispieldorf informiert werden.",
+    "Als Spam melden",
+    "Themen Kategorie auswählen Allgemein Bauen Feste Vereine Verkehr",
 ]
 
 

@@ -94,6 +94,11 @@ WEB_BOILERPLATE = (
     r"|(?:push-)?benachrichtigung(?:en)? aktivieren|dürfen wir (?:sie|dich) .{0,80}benachrichtigen"
     r"|unterstütze(?:n sie)? (?:uns|das projekt|unsere arbeit)(?:[^\p{L}\p{N}]|$)"
     r"|(?:dieser|der) (?:beitrag|artikel|text|kommentar|gastbeitrag) gibt (?:ausschließlich )?die (?:meinung|ansicht)"
+    # a consent manager's and a newsletter form's texts, a comment's and a search form's buttons
+    r"|die technische speicherung oder der zugriff|durch das aktivieren der .{0,40}buttons"
+    r"|(?:auf )?(?:unserer|dieser) (?:website|webseite|seite|homepage) werden cookies"
+    r"|ja,? ich möchte .{0,80}(?:informiert werden|newsletter|e-mails? erhalten)"
+    r"|als spam melden|ergebnisse anzeigen\s*$"
     r"|(?:bitte )?(?:melden sie sich|loggen sie sich|melde dich|logge dich)(?: vor dem kommentieren)? (?:an|ein)"
     r"|verpasse(?:n sie)? (?:keine|nie wieder) (?:news|nachrichten|artikel|beiträge|folge|ausgabe)"
     r"|(?:ihr|dein) warenkorb ist leer|vervielfältigung nur mit (?:genehmigung|erlaubnis)"
@@ -175,6 +180,8 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|javascript (?:muss |ist |wurde )?(?:aktiviert|deaktiviert|ausgeschaltet|aktivieren|einschalten)"
     r"|aktivieren sie (?:bitte )?javascript|ihr browser unterstützt (?:\S+ ){0,3}?(?:nicht|keine)"
     r"|browser-einstellungen verhindern"
+    # a blog's drop-down of its categories or months ("Kategorie auswählen Allgemein Ausflüge …")
+    r"|(?:kategorie|monat) auswählen"
 )
 #: A heading that opens a comment section: on any site the article has ended where one follows it.
 COMMENTS_HEADING = (
