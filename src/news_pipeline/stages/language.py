@@ -30,7 +30,7 @@ def load_model():
 
 
 def _sample(text: pl.Expr, chars: int = _SAMPLE_CHARS) -> pl.Expr:
-    """The text's first ``_SAMPLE_CHARS`` characters of running text: its paragraphs of prose, else its start.
+    """The text's first ``chars`` characters of running text: its paragraphs of prose, else its start.
 
     A page's article can open with lines that are no prose in any language: a calendar, a stock
     ticker, a credit line, a list of titles. Paragraphs of ``_PROSE_WORDS`` words or more of which a share

@@ -261,10 +261,15 @@ def _linked_lead() -> pl.Expr:
 def _same_list_as_edge(u: pl.DataFrame) -> pl.Series:
     """The list items without links of the list the article's first or last unit of text is an item of."""
     item = pl.col("md_type") == md.ITEM
-    list_id = (~(item & item.shift(1) & same_doc(1)).fill_null(False)).cum_sum()
     i = pl.col("_i")
-    ids = u.with_columns(list_id.alias("_list")).filter(item & ((i == pl.col("_first")) | (i == pl.col("_last"))))
-    return u.select(item & (pl.col("link_chars") == 0) & list_id.is_in(ids["_list"].implode())).to_series()
+    lists = u.select(
+        item.alias("_item"),
+        (~(item & item.shift(1) & same_doc(1)).fill_null(False)).cum_sum().alias("_list"),
+        ((i == pl.col("_first")) | (i == pl.col("_last"))).fill_null(False).alias("_edge"),
+        (pl.col("link_chars") == 0).alias("_no_links"),
+    )
+    edge_lists = lists.filter(pl.col("_item") & pl.col("_edge")).get_column("_list")
+    return lists.select(pl.col("_item") & pl.col("_no_links") & pl.col("_list").is_in(edge_lists.implode())).to_series()
 
 
 def _removal_rule(keep: pl.Expr, in_article_links: pl.Expr) -> pl.Expr:
