@@ -23,7 +23,9 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    min_words: int = Field(30, description="fewer body words than this quarantines an article")
+    # (a news agency's flash, an "Eilmeldung", is one or two sentences: 15 to 30 words; a short blog post is
+    # no longer. Fewer than 15 words is a headline and a line, no article.)
+    min_words: int = Field(15, description="fewer body words than this quarantines an article")
     max_words: int = Field(20_000, description="more body words than this quarantines an article")
     min_chars: int = Field(200, description="raw files shorter than this (decoded) are quarantined as too short")
     max_quarantine_share: float = Field(

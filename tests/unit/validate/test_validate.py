@@ -102,7 +102,7 @@ def test_valid_rows_pass_every_rule():
         ({"title": "x" * 301}, ["title_max_length: title has 301 characters, more than the maximum of 300"]),
         ({"body": None}, ["body_not_null: body is missing"]),
         ({"word_count": None}, ["word_count_not_null: word_count is missing"]),
-        ({"word_count": 12}, ["word_count_min: body has 12 words, fewer than the minimum of 30"]),
+        ({"word_count": 12}, ["word_count_min: body has 12 words, fewer than the minimum of 15"]),
         ({"word_count": 20_001}, ["word_count_max: body has 20001 words, more than the maximum of 20000"]),
         ({"language": None}, ["language_not_null: language is missing"]),
         ({"language": "deu"}, ["language_iso639_1: language 'deu' is not an ISO 639-1 code"]),
@@ -125,7 +125,7 @@ def test_valid_rows_pass_every_rule():
             {"title": "", "word_count": 3, "language": "xx"},
             [
                 "title_not_empty: title is empty",
-                "word_count_min: body has 3 words, fewer than the minimum of 30",
+                "word_count_min: body has 3 words, fewer than the minimum of 15",
                 "language_iso639_1: language 'xx' is not an ISO 639-1 code",
             ],
         ),
@@ -164,6 +164,14 @@ def test_thresholds_come_from_the_arguments():
     assert reasons_of(check(row)) == {}  # the earlier substitutions did not stick to the cached suite
     with pytest.raises(ValueError, match="unknown threshold"):
         check(row, min_word=50)
+
+
+def test_a_news_flash_of_a_sentence_or_two_passes():
+    # an agency's "Eilmeldung" is one or two sentences; fewer than 15 words is a headline and a line
+    assert reasons_of(check(article("flash", word_count=15))) == {}
+    assert reasons_of(check(article("stub", word_count=14))) == {
+        "stub": ["word_count_min: body has 14 words, fewer than the minimum of 15"]
+    }
 
 
 def test_empty_partition_fails():
@@ -228,7 +236,7 @@ def test_pipeline_metadata_frame_with_body_chars():
         "duplicate_of",
     )
     result = validate_articles(meta, thresholds=Thresholds(), n_files=2)
-    assert reasons_of(result) == {"b": ["word_count_min: body has 7 words, fewer than the minimum of 30"]}
+    assert reasons_of(result) == {"b": ["word_count_min: body has 7 words, fewer than the minimum of 15"]}
     with pytest.raises(ValueError, match=r"columns \['body', 'links'\] are missing"):
         validate_articles(meta.drop("links", "body_chars"), thresholds=Thresholds(), n_files=2)
 
