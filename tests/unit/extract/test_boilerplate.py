@@ -113,6 +113,17 @@ SITE_LINES = [
     "Ja, ich möchte per E-Mail über Neuigkeiten aus Beispieldorf informiert werden.",
     "Als Spam melden",
     "Themen Kategorie auswählen Allgemein Bauen Feste Vereine Verkehr",
+    "Passwort vergessen?",
+    "Bitte füllen Sie alle Pflichtfelder aus.",
+    "Diese E-Mail-Adresse ist bereits bei uns registriert.",
+    "Ihre Registrierung war erfolgreich.",
+    "Neues Konto anlegen",
+    "Einloggen",
+    "Dein Browser ist leider veraltet.",
+    "Für die volle Darstellung brauchst du einen aktuellen Browser.",
+    "%d Bloggern gefällt das:",
+    "This entry was posted in Allgemein by Redaktion.",
+    "Wie siehst du das? Schreib doch einen Kommentar!",
 ]
 
 
@@ -155,6 +166,20 @@ def test_a_related_list_after_the_article_goes_but_a_box_inside_it_does_not_end_
     long_p = P2 + " " + P3 + " " + P2
     inside = _one(_page(P1, P2, "Lesen Sie auch", "[Neuer Kindergarten eröffnet in Beispieldorf](/kita)", long_p))
     assert inside["body"].endswith(long_p)
+
+
+def test_a_box_of_several_related_links_inside_the_article_does_not_end_it():
+    # the heading weighs for the box: its links do not add to it, and the article goes on after it
+    links = [f"[Neues aus dem Ortsteil {n}: Der Bericht]({n})" for n in ("Nord", "Süd", "Ost", "West")]
+    rest = [
+        P2.replace("Erdgeschoss", "Keller"),
+        P3.replace("Frühjahr", "Sommer"),
+        "Die Kosten von rund zwei Millionen Euro trägt die Gemeinde allein.",
+    ]
+    row = _one(_page(P1, P2, P3, "Das könnte Sie auch interessieren", *links, *rest))
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert text.startswith(P1) and text.endswith("\n\n".join(rest))
+    assert "Ortsteil" not in text and "interessieren" not in text
 
 
 def test_a_more_on_the_site_heading_opens_a_related_list():
@@ -306,6 +331,28 @@ def test_the_headline_repeated_over_the_article_anchors_it():
     # the repeated headline is the title's, not the body's
     assert "Altes Schulhaus wird Bürgerhaus" not in text
     assert {r["rule"] for r in row["removed"]} >= {"title_repeat"}
+
+
+def test_a_linked_byline_under_the_repeated_headline_does_not_hide_a_short_article():
+    # the line under the headline is its byline: its links (author, section) tell nothing about what follows
+    facts = ["Termin: Samstag ab 14 Uhr.", "Treffpunkt: vor dem Rathaus.", "Eintritt: frei.", "Bei Regen: Halle."]
+    byline = "Von [Anna Beispiel](https://www.dorfblatt-beispiel.de/autoren/anna), [Dorfblatt Region](/region)"
+    page = "\n\n".join(["Straßenfest am Marktplatz | Dorfblatt", MENU, "# Straßenfest am Marktplatz", byline, *facts])
+    row = _one(page + "\n")
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert all(fact in text for fact in facts) and row["no_article"] is None
+    assert "Anna Beispiel" not in text
+
+
+def test_a_line_of_site_text_is_never_part_of_a_paragraph():
+    # a server's error message printed on the line above a paragraph goes, and the paragraph stays
+    error = "Warning: Undefined variable $autor in /var/www/html/artikel.php on line 12"
+    row = _one(_page(P1, error + "\n" + P2, P3))
+    assert P2 in row["body"] and "Undefined variable" not in row["body"]
+    # a hard-wrapped paragraph whose last line is a word of site vocabulary ("weiter.") stays whole
+    wrapped = "Die Bauarbeiten am Bürgerhaus gehen nach der Winterpause im März\nweiter."
+    row = _one(_page(P1, P2, wrapped, P3))
+    assert "im März weiter." in row["body"]
 
 
 def test_a_linked_heading_is_no_anchor():

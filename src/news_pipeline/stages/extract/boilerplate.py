@@ -65,6 +65,7 @@ MIN_ARTICLE_CHARS_BARE = 600
 LINE_RULE_COST = 20  # a line the line rules (patterns.BOILERPLATE, related, publisher, details) took out
 RELATED_COST = 400  # a related-list heading: the run spans it only for a long stretch of article after it
 TITLE_ANCHOR = 800  # the headline repeated as a heading: the article starts under it (a long paragraph's worth)
+MAX_BYLINE_WORDS = 12  # the line under the headline of up to so many words is its byline or date
 MAX_LABEL_WORDS = 4  # a line ending in a colon of up to so many words is a label of what follows (no sentence)
 
 
@@ -172,8 +173,13 @@ def _scored(units: pl.DataFrame) -> pl.DataFrame:
     """``units`` with ``score`` (``_unit_score``; 0 for the title, ``TITLE_ANCHOR`` for the headline repeated
     over the article), ``_i`` (the unit's row) and ``title`` (the first content unit)."""
     content = pl.col("kind") == "content"
+    # the links of a related list under its heading: the heading weighs for the whole box (the run spans a box
+    # inside an article for the article after it; one at the article's end stays out by its heading)
+    linkish = (pl.col("link_chars") * 2 >= pl.col("chars")) & (pl.col("related_heading") == 0)
+    box = cum_sum_in_doc((~linkish).cast(pl.Int64))
+    in_box = linkish & (pl.col("related_heading").first().over("doc_id", box) > 0)
     u = units.with_columns(
-        _unit_score().cast(pl.Int64).alias("score"),
+        pl.when(in_box).then(0).otherwise(_unit_score()).cast(pl.Int64).alias("score"),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
         (content & (cum_sum_in_doc(content.cast(pl.Int64)) == 1)).alias("title"),
     )
@@ -182,6 +188,14 @@ def _scored(units: pl.DataFrame) -> pl.DataFrame:
         .then(0)
         .when(pl.col("title_repeat") > 0)
         .then(TITLE_ANCHOR)
+        # the line under the headline is its byline or date: its links (author, section) tell nothing
+        .when(
+            (same_doc(1) & (pl.col("title_repeat").shift(1) > 0)).fill_null(False)
+            & (pl.col("words") <= MAX_BYLINE_WORDS)
+            & (pl.col("comments_heading") == 0)
+            & (pl.col("related_heading") == 0)
+        )
+        .then(pl.col("score").clip(lower_bound=0))
         .otherwise(pl.col("score"))
         .alias("score")
     )
@@ -416,6 +430,6 @@ def remove_boilerplate(
     kept = units["keep"].gather(lines["unit"] - 1)
     lines = lines.with_columns(
         pl.when(content & ~pl.lit(kept)).then(pl.lit("removed")).otherwise(pl.col("kind")).alias("kind")
-    ).drop("unit_start", *SUMMED, *FIRST_LINE)
+    ).drop("unit_start", "web_line", *SUMMED, *FIRST_LINE)
     per_doc = _removed_per_doc(units, markup)
     return lines, per_doc, own_counts

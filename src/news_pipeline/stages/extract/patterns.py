@@ -64,7 +64,8 @@ WEB_BOILERPLATE = (
     # a navigation or footer item, the whole line
     r"(?:impressum|datenschutz(?:erklärung|hinweise?|einstellungen|richtlinie|bestimmungen)?|kontakt(?:formular)?|agb"
     r"|nutzungsbedingungen|barrierefreiheit|sitemap|mediadaten|über uns|presse|karriere|jobs|faq|hilfe|suche|suchen"
-    r"|menü|menu|navigation|hauptmenü|inhalt|inhaltsverzeichnis|startseite|home|login|log in|anmelden|abmelden"
+    r"|menü|menu|navigation|hauptmenü|inhalt|inhaltsverzeichnis|startseite|home|login|log in|einloggen|ausloggen"
+    r"|anmelden|abmelden"
     r"|registrieren|mein konto|warenkorb|newsletter|rss|archiv|abo|abonnieren|e-paper|epaper|podcasts?|teilen|drucken"
     r"|drucken etc|merken|empfehlen|kommentare?|antworten|zurück|weiter|vorheriger? (?:artikel|beitrag)"
     r"|nächster (?:artikel|beitrag)"
@@ -114,6 +115,13 @@ WEB_BOILERPLATE = (
     # a calendar widget or a pager: a row of weekday abbreviations, a row of day or page numbers
     r"|(?:(?:mo|di|mi|do|fr|sa|so|su|tu|we|th)\.?\s+){6}(?:mo|di|mi|do|fr|sa|so|su|tu|we|th)\.?\s*$"
     r"|(?:\d{1,2}\s+){2,}\d{1,2}\s*$"
+    # an account form's buttons, errors and confirmations ("Passwort vergessen?", "Neues Konto anlegen")
+    r"|passwort vergessen|(?:neues |ihr |dein )?passwort (?:ändern|zurücksetzen|festlegen|vergeben|geändert)\s*$"
+    r"|die eingegebenen passwörter|bitte (?:fülle|füllen sie) alle pflichtfelder"
+    r"|(?:diese|zu dieser) e-mail-adresse (?:scheint|ist bereits|ist kein|existiert)"
+    r"|bitte (?:trage|tragen sie|gib|geben sie) (?:eine|deine|ihre) (?:gültige )?e-mail-adresse"
+    r"|(?:deine|ihre) registrierung (?:war|ist|wird|wurde)|leider hat die registrierung"
+    r"|(?:neues |ein )?(?:benutzer)?konto (?:anlegen|erstellen)\s*$|mit (?:\S+-)?konto anmelden|login mit\s"
     r"|sie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)"
     r"|nur (?:angemeldete|registrierte) (?:benutzer|nutzer|user)"
     r"|um (?:einen )?kommentar(?:e)? (?:zu )?(?:schreiben|verfassen|abzugeben)"
@@ -126,7 +134,7 @@ WEB_BOILERPLATE = (
     r"|teilen mit|teile(?:n sie)? (?:diesen|den|dies|es)"
     r"|(?:diesen |den )?(?:artikel|beitrag|seite) (?:teilen|drucken|merken|empfehlen|versenden)"
     r"|mit freunden teilen|sharen mit|share this|sharing is caring|be sociable|empfiehl (?:dies|uns)|jetzt teilen"
-    r"|(?:\d+ |ein(?:em)? )?bloggern? gefällt|gefällt mir:?|ähnliche (?:artikel|beiträge|nachrichten)"
+    r"|(?:\d+ |%d |ein(?:em)? )?bloggern? gefällt|gefällt mir:?|ähnliche (?:artikel|beiträge|nachrichten)"
     r"|verwandte (?:artikel|beiträge|themen)"
     r"|das könnte (?:sie|dich) auch interessieren|(?:auch|ebenfalls) interessant"
     r"|empfohlen(?:e (?:artikel|beiträge)| für dich)"
@@ -141,6 +149,7 @@ WEB_BOILERPLATE = (
     r"|(?:kostenlos|jetzt|gratis) (?:registrieren|anmelden|testen|abonnieren|weiterlesen|lesen)"
     r"|bereits (?:abonnent|registriert|kunde)"
     r"|(?:wählen sie|sichern sie sich) (?:ihren|jetzt) zugang|lust auf mehr|if you enjoyed|leave a reply|posted in"
+    r"|this (?:entry|post) was posted"
     r"|tagged"
     r"|alle rechte vorbehalten|copyright(?:[^\p{L}]|$)|powered by"
     r"|(?:foto|fotos|bild|bilder|titelbild|beitragsbild|symbolbild|grafik"
@@ -176,10 +185,14 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|(?:erklären sie sich|erkläre ich mich|erklärst du dich) (?:damit |hiermit )?einverstanden"
     r"|willige ich .{0,60}ein(?:[^\p{L}\p{N}]|$)"
     r"|zum vergrößern (?:bitte )?(?:auf das bild |hier )?(?:klicken|anklicken)"
+    # a blog's call for comments under its post ("Schreib doch einen Kommentar!")
+    r"|(?:schreib|schreibe|schreiben sie|hinterlass|hinterlasse|hinterlassen sie)"
+    r" (?:doch |gerne |gern |uns |mir )*einen kommentar"
     # a page's notice that scripts or frames are off ("Bitte aktivieren Sie JavaScript", "JavaScript ist deaktiviert")
     r"|javascript (?:muss |ist |wurde )?(?:aktiviert|deaktiviert|ausgeschaltet|aktivieren|einschalten)"
     r"|aktivieren sie (?:bitte )?javascript|ihr browser unterstützt (?:\S+ ){0,3}?(?:nicht|keine)"
-    r"|browser-einstellungen verhindern"
+    r"|browser-einstellungen verhindern|(?:dein|ihr) browser ist (?:leider )?(?:veraltet|nicht mehr aktuell)"
+    r"|einen (?:neueren|aktuellen|modernen) browser"
     # a blog's drop-down of its categories or months ("Kategorie auswählen Allgemein Ausflüge …")
     r"|(?:kategorie|monat) auswählen"
 )

@@ -105,7 +105,8 @@ def _link_features(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def line_features(lines: pl.DataFrame) -> pl.DataFrame:
-    """Per line: ``chars``, ``link_chars``, ``words``, ``stops`` (in the first ``_SAMPLE_CHARS``), ``web_phrase``.
+    """Per line: ``chars``, ``link_chars``, ``words``, ``stops`` (in the first ``_SAMPLE_CHARS``), ``web_phrase`` and
+    ``web_line`` (the line opens with a phrase of site text: ``add_units`` gives it a unit of its own).
 
     ``lines`` needs ``plain`` with link texts between ``markdown.LINK_OPEN`` and ``LINK_CLOSE``;
     the markers are taken out here.
@@ -138,18 +139,19 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
         lines.select("plain", "chars", "link_chars", "kind", "md_type")
         .gather(short)
         .select(
-            (
-                plain.str.contains(P.WEB_BOILERPLATE)
-                | ((pl.col("chars") <= P.MAX_BOILERPLATE_CHARS) & plain.str.contains(P.WEB_BOILERPLATE_ANYWHERE))
-            ).alias("web_phrase"),
+            plain.str.contains(P.WEB_BOILERPLATE).alias("web_line"),
+            ((pl.col("chars") <= P.MAX_BOILERPLATE_CHARS) & plain.str.contains(P.WEB_BOILERPLATE_ANYWHERE)).alias(
+                "web_phrase"
+            ),
             (heading & plain.str.contains(P.COMMENTS_HEADING)).alias("comments_heading"),
             (heading & (pl.col("md_type") != md.HEADING) & plain.str.contains(P.COMMENTS_BARE)).alias("comments_bare"),
             (heading & plain.str.contains(P.RELATED_HEADING)).alias("related_heading"),
         )
     )
-    return lines.with_columns(
+    lines = lines.with_columns(
         pl.repeat(False, lines.height, eager=True).scatter(short, flags.get_column(c)).alias(c) for c in flags.columns
     )
+    return lines.with_columns(pl.col("web_phrase") | pl.col("web_line"))
 
 
 def add_title_repeat(lines: pl.DataFrame) -> pl.DataFrame:
@@ -213,7 +215,21 @@ def add_units(lines: pl.DataFrame) -> pl.DataFrame:
     ordered = (md_type == md.ORDERED) & prev_type.is_in([md.ITEM, md.ORDERED])
     quote_edge = (md_type == md.QUOTE) != (prev_type == md.QUOTE)
     starts = ~contiguous | (own_line | ordered | quote_edge).fill_null(False)
+    web = _web_line_alone(lines)
+    starts = starts | web | web.shift(1, fill_value=False)
     return lines.with_columns(starts.cum_sum().alias("unit"), starts.alias("unit_start"))
+
+
+def _web_line_alone(lines: pl.DataFrame) -> pl.Series:
+    """The lines that open with site text ("Teilen mit:", a server's error message) after a line that ended
+    its sentence: a unit of their own, never part of an article's paragraph. (A hard-wrapped paragraph's last
+    line "weiter." goes on from the line before; a phone number or a credit at a line's end is no such line.)"""
+    # (such lines are rare: the line before is looked at for those alone)
+    rows = lines.select(pl.arg_where(pl.col("web_line"))).to_series()
+    follows = same_doc(1) & (pl.col("line_no").shift(1) == pl.col("line_no") - 1).fill_null(False)
+    before = lines.select(pl.col("plain").shift(1).str.slice(-_TAIL_CHARS), follows.alias("_follows")).gather(rows)
+    ended = before.select(~pl.col("_follows") | pl.col("plain").str.contains(P.TERMINAL).fill_null(True)).to_series()
+    return pl.repeat(False, lines.height, eager=True).scatter(rows, ended)
 
 
 SUMMED = (
