@@ -363,6 +363,23 @@ def test_a_linked_heading_is_no_anchor():
     assert P3 in row["body"]
 
 
+def test_a_blog_posts_title_linked_to_the_post_anchors_it():
+    # a blog shows the post's title as a link to the post itself: the headline, and the intro under it stays
+    page = "\n\n".join(
+        [
+            "Altes Schulhaus wird Bürgerhaus",
+            '## [Altes Schulhaus wird Bürgerhaus](https://dorfblatt-beispiel.de/2024/05/buergerhaus/ "Permalink")',
+            "Am Dienstag fiel im Gemeinderat die Entscheidung für das neue Bürgerhaus im Ortskern.",
+            P1,
+            P2,
+        ]
+    )
+    row = _one(page + "\n")
+    text = "\n\n".join(x for x in (row["teaser"], row["body"]) if x)
+    assert text.startswith("Am Dienstag fiel") and P2 in text
+    assert "title_repeat" in {r["rule"] for r in row["removed"]}
+
+
 def test_a_long_line_of_archive_months_does_not_outweigh_a_short_post():
     # a blog's sidebar: one long line of months with post counts (no prose), after a short post and a menu
     months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober"]

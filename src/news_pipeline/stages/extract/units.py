@@ -59,6 +59,7 @@ WEB_WORDS = (
 ).split()
 _WEB_WORDS = rf"(?i)(?:^|[^\p{{L}}])(?:{'|'.join(WEB_WORDS)})(?:[^\p{{L}}]|$)"
 _WORD = r"[\p{L}\p{N}][\p{L}\p{N}'’.\-]*"
+_HOME_LINK = r"\]\(\s*<?(?:https?://[^/\s)>]+)?/?>?(?:\s+\"[^\"]*\")?\s*\)"  # a Markdown link to a site's root
 _URL = r"(?:https?://|www\.)\S+"
 # a unit that ends like this goes on in the next one, a paragraph that layout broke: on a comma, a dash,
 # an open parenthesis, or a lower-case word (German nouns are capitalised; see parse.join_broken_blocks)
@@ -163,11 +164,12 @@ def add_title_repeat(lines: pl.DataFrame) -> pl.DataFrame:
     """
     content = pl.col("kind") == "content"
     first = content & (cum_sum_in_doc(content.cast(pl.Int32)) == 1)
-    # (a linked heading is the site's name over every page, linked to its home page, or a teaser's headline)
+    # (a heading linked to the site's home page is the site's name over every page; one linked to a page of
+    # its own is a blog's post title linked to the post, or a teaser's headline, which never repeats the title)
     heading = (
         content
         & (pl.col("md_type") == md.HEADING)
-        & ~pl.col("plain").str.contains(md.LINK_OPEN, literal=True)
+        & ~pl.col("line").str.contains(_HOME_LINK)
         & (pl.col("plain").str.len_chars() >= MIN_REPEAT_CHARS)
     )
     # the titles and the headings are compared on those rows alone (a tenth of the lines): in row order a
