@@ -380,6 +380,15 @@ def test_a_blog_posts_title_linked_to_the_post_anchors_it():
     assert "title_repeat" in {r["rule"] for r in row["removed"]}
 
 
+def test_a_posts_sign_off_under_its_last_paragraph_stays():
+    # a greeting and a name close a blog post or a column; the share line after it still goes
+    row = _one(_page(P1, P2, P3, "Liebe Grüße, eure Anna", "[Teilen](/teilen) [Twittern](/twittern)"))
+    assert row["body"].endswith(P3 + "\n\nLiebe Grüße, eure Anna")
+    # a sign-off is no greeting further down the page, in a box after the article's end
+    row = _one(_page(P1, P2, P3, "Das könnte Sie auch interessieren", "[Der Bericht](/bericht)", "Euer Dorfblatt"))
+    assert "Euer Dorfblatt" not in row["body"]
+
+
 def test_a_long_line_of_archive_months_does_not_outweigh_a_short_post():
     # a blog's sidebar: one long line of months with post counts (no prose), after a short post and a menu
     months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober"]

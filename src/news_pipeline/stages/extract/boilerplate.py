@@ -251,7 +251,7 @@ def select_article(units: pl.DataFrame) -> pl.DataFrame:
     # (list items, table rows and headings are never pieces of a paragraph; site furniture never joins it)
     piece = ~pl.col("md_type").is_in([md.ITEM, md.TABLE, md.HEADING]) & ~_recurring()
     attached = piece & ((goes_on & kept.shift(-1)).fill_null(False) | (follows & kept.shift(1)).fill_null(False))
-    keep = pl.col("title") | ((kept | attached) & ~clear_boilerplate & ~repeat) | _linked_lead()
+    keep = pl.col("title") | ((kept | attached) & ~clear_boilerplate & ~repeat) | _linked_lead() | _sign_off()
     return u.with_columns(keep.alias("keep"), _removal_rule(keep, (kept | attached) & clear_boilerplate).alias("rule"))
 
 
@@ -269,6 +269,18 @@ def _linked_lead() -> pl.Expr:
         & (pl.col("comments_heading") == 0)
         & (pl.col("related_heading") == 0)
         & ~pl.col("title")
+    ).fill_null(False)
+
+
+def _sign_off() -> pl.Expr:
+    """A blog post's or a column's sign-off ("Euer Max", "Liebe Grüße, Anna") right after the article's last unit
+    of text: it closes the article (a greeting and a name are too short to end the run themselves)."""
+    return (
+        (pl.col("_i") == pl.col("_last") + 1)
+        & (pl.col("sign_off") > 0)
+        & (pl.col("kind") == "content")
+        & (pl.col("link_chars") == 0)
+        & ~_web_text()
     ).fill_null(False)
 
 

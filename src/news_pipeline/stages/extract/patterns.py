@@ -217,6 +217,11 @@ COMMENTS_BARE = (
     r"(?i)^(?:(?:\d+|ein|eine|zwei|drei|keine?)\s+)?(?:(?:die |unsere )?(?:neueste[n]?|letzte[n]?) )?"
     r"(?:leser)?(?:kommentare?|comments?|antworten|reaktionen|diskussion)\s*(?:\(\d+\))?\s*[:»›>]*$"
 )
+#: A blog post's or a column's sign-off under its last paragraph ("Euer Max", "Liebe Grüße, Anna", "XX, die Redaktion").
+SIGN_OFF = (
+    r"(?i)^(?:euer?|eure|dein|deine|xx+|xoxo|(?:liebe|viele|herzliche|beste|sonnige) grüße|lg|bis bald"
+    r"|bis zum nächsten mal|cheers)(?:[\s,!.]|$)"
+)
 #: A heading that opens a list of other articles or an author box. Such boxes also stand inside an
 #: article, so one weighs against the run going on, it does not end it.
 RELATED_HEADING = (

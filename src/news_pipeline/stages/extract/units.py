@@ -74,6 +74,7 @@ MIN_REPEAT_CHARS = 12  # a heading this long that repeats the title is the headl
 SITE_SEPARATOR = r"^\s*[|\-–—:·•]\s"  # between a page title's headline and the site's name
 MAX_PHRASE_LINE_CHARS = 600  # a line up to this long that opens with a web phrase is web text
 MAX_HEADING_CHARS = 80  # a heading that opens comments or a related list is short
+MAX_SIGN_OFF_CHARS = 40  # a sign-off under a post is a greeting and a name
 
 
 def _link_features(lines: pl.DataFrame) -> pl.DataFrame:
@@ -147,6 +148,7 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
             (heading & plain.str.contains(P.COMMENTS_HEADING)).alias("comments_heading"),
             (heading & (pl.col("md_type") != md.HEADING) & plain.str.contains(P.COMMENTS_BARE)).alias("comments_bare"),
             (heading & plain.str.contains(P.RELATED_HEADING)).alias("related_heading"),
+            ((pl.col("chars") <= MAX_SIGN_OFF_CHARS) & plain.str.contains(P.SIGN_OFF)).alias("sign_off"),
         )
     )
     lines = lines.with_columns(
@@ -247,7 +249,7 @@ SUMMED = (
     "n_lines",
 )
 # of a unit's first line (a wrapped paragraph's last line "weiter." is no menu); headings only for a one-line unit
-FIRST_LINE = ("web_phrase", "comments_heading", "comments_bare", "related_heading", "title_repeat")
+FIRST_LINE = ("web_phrase", "comments_heading", "comments_bare", "related_heading", "title_repeat", "sign_off")
 
 
 def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
