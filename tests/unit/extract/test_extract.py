@@ -99,6 +99,14 @@ def test_details_as_colon_lines_and_bullets():
     assert a["body"] == f"{P1}\n\n{P2}"
 
 
+def test_an_events_place_in_the_text_is_no_details_block():
+    # "Ort:" among an event's facts (no "Details" heading, no "Vorfall") is article text, not the place
+    facts = "- Datum: Samstag, 31. August 2024\n- Uhrzeit: ab 20 Uhr bis Mitternacht\n- Ort: Sternwarte am Kirchberg"
+    a = extract(f"Titel\n\n{TEASER}\n\n{P1}\n\n{P2}\n\n{facts}")
+    assert a["place"] is None
+    assert a["body"].endswith("Uhrzeit: ab 20 Uhr bis Mitternacht\n\nOrt: Sternwarte am Kirchberg")
+
+
 def test_html_entities_invisible_characters_and_crlf():
     text = (
         "<h1>Titel &amp; Mehr</h1>\r\n\r\n"

@@ -29,7 +29,7 @@ def _cited_sources() -> pl.Expr:
 
 
 #: A body shorter than this (or than the teaser) is no article after a standfirst: the teaser is its
-#: first paragraph. (The validation's default minimum of body words; a page of one paragraph has no teaser.)
+#: first paragraph. (A short news item's length; a page of one paragraph has no teaser.)
 MIN_BODY_WORDS = 30
 
 

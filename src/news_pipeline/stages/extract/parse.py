@@ -87,8 +87,9 @@ def explode_lines(df: pl.DataFrame) -> pl.DataFrame:
 def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Label each (non-blank) line ``kind``: details, publisher, related, boilerplate or content.
 
-    Details lines count only from the first ``Details``/``Vorfall``/``Ort``/``Quellen`` line
-    on, so a body sentence that happens to look like a domain stays in the body.
+    Details lines count only from the first ``Details``/``Vorfall``/``Quellen`` line on, so a body
+    sentence that happens to look like a domain stays in the body, and so does an ``Ort:`` line of its
+    own (an event's facts in the text: "Datum: …", "Uhrzeit: …", "Ort: …").
     """
     line = pl.col("line")
     # Most lines are plain content: one scan with all the patterns as one finds the lines that may
@@ -98,7 +99,10 @@ def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
     short = line.str.len_chars() <= P.MAX_BOILERPLATE_CHARS
     special = lines.filter("_special").with_columns(
         detail_key.alias("detail_key"),
-        (line.str.contains(P.DETAIL_HEAD) | detail_key.is_not_null()).cast(pl.Int32).alias("_starts_details"),
+        (line.str.contains(P.DETAIL_HEAD) | detail_key.is_in(["Vorfall", "Quellen"]).fill_null(False))
+        .cast(pl.Int32)
+        .alias("_starts_details"),
+        (line.str.contains(P.DETAIL_HEAD) | detail_key.is_not_null()).alias("_detail_line"),
         line.str.contains(P.SOURCE_LIST).alias("_source_list"),
         # the kind unless the line is in the details
         pl.when(line.str.contains(P.ANY_PUBLISHER))
@@ -113,16 +117,17 @@ def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
     plain = lines.filter(~pl.col("_special")).with_columns(
         pl.lit(None, dtype=pl.String).alias("detail_key"),
         pl.lit(0, dtype=pl.Int32).alias("_starts_details"),
+        pl.lit(False).alias("_detail_line"),
         pl.lit(False).alias("_source_list"),
         pl.lit("content").alias("kind"),
     )
     in_details = _cum_sum_in_doc("_starts_details") > 0
-    details = in_details & ((pl.col("_starts_details") == 1) | pl.col("_source_list"))
+    details = in_details & (pl.col("_detail_line") | pl.col("_source_list"))
     return (
         pl.concat([special, plain])
         .sort("_row")
         .with_columns(pl.when(details).then(pl.lit("details")).otherwise("kind").alias("kind"))
-        .drop("_row", "_special", "_starts_details", "_source_list")
+        .drop("_row", "_special", "_starts_details", "_detail_line", "_source_list")
     )
 
 
