@@ -124,6 +124,22 @@ SITE_LINES = [
     "%d Bloggern gefällt das:",
     "This entry was posted in Allgemein by Redaktion.",
     "Wie siehst du das? Schreib doch einen Kommentar!",
+    "Vorheriges Weiter",
+    "Die aktuelle Ausgabe",
+    "Siehe auch: Neue Schule für Beispieldorf",
+    "Bild anzeigen Bild schließen",
+    "Dieser Beitrag stammt aus Ausgabe 3/2024 des Dorfblatt-Magazins.",
+    "Mit dem Absenden des Formulars stimme ich der Speicherung meiner Daten zu.",
+    "Bankverbindung: Sparkasse Beispieldorf",
+    "Dorfblatt Newsletter",
+    "Service-Hotline: 0123 - 456 789",
+    "Der Marktplatz am Abend (Symbolbild).",
+    "Versandkostenfrei ab 50 Euro Bestellwert",
+    "Das Dorfblatt lesen oder verschenken!",
+    "Nichts mehr verpassen!",
+    "Lena M. Antwort abbrechen",
+    "Der Marktplatz im Frühling, Bild via Dorfblatt",
+    "Der Rathausplatz nach dem Umbau. Foto: Gemeinde/cc by 2.0",
 ]
 
 
@@ -132,6 +148,12 @@ def test_site_lines_inside_the_article_go():
         row = _one(_page(P1, P2, line, P3))
         assert line not in row["body"], line
         assert P3 in row["body"]
+
+
+def test_a_phrase_of_site_text_in_a_link_with_padded_text_goes():
+    # "[ Vergrößern ](…)" keeps the spaces inside its brackets: the zoom button over a caption is still one
+    row = _one(_page(P1, P2, "[ Vergrößern ](/bilder/modell.jpg) Das neue Bürgerhaus im Modell.", P3))
+    assert "Bürgerhaus im Modell" not in row["body"] and P3 in row["body"]
 
 
 def test_a_wordpress_reply_form_ends_the_article():

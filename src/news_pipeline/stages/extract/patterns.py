@@ -60,7 +60,7 @@ BOILERPLATE = (
 #: with one of the phrases, is site furniture on any site (menus, consent banners, comment forms,
 #: share, rating and subscription prompts, paywalls, bylines, picture credits, footers), not article text.
 WEB_BOILERPLATE = (
-    r"(?i)^(?:"
+    r"(?i)^\s*(?:"
     # a navigation or footer item, the whole line
     r"(?:impressum|datenschutz(?:erklärung|hinweise?|einstellungen|richtlinie|bestimmungen)?|kontakt(?:formular)?|agb"
     r"|nutzungsbedingungen|barrierefreiheit|sitemap|mediadaten|über uns|presse|karriere|jobs|faq|hilfe|suche|suchen"
@@ -68,7 +68,7 @@ WEB_BOILERPLATE = (
     r"|anmelden|abmelden"
     r"|registrieren|mein konto|warenkorb|newsletter|rss|archiv|abo|abonnieren|e-paper|epaper|podcasts?|teilen|drucken"
     r"|drucken etc|merken|empfehlen|kommentare?|antworten|zurück|weiter|vorheriger? (?:artikel|beitrag)"
-    r"|nächster (?:artikel|beitrag)"
+    r"|nächster (?:artikel|beitrag)|vorherige[sr]?(?: (?:seite|artikel|beitrag))?(?: weiter)?|nächste seite"
     r"|nach oben|mehr anzeigen|alle anzeigen|mehr laden|weiterlesen|schließen|cookies?|cookie-einstellungen"
     r"|einstellungen"
     r"|akzeptieren|ablehnen|alle akzeptieren|einverstanden|zustimmen|schlagw(?:ö|o)rte?r?|stichworte|kategorien?|tags"
@@ -102,7 +102,13 @@ WEB_BOILERPLATE = (
     r"|als spam melden|ergebnisse anzeigen\s*$"
     r"|(?:bitte )?(?:melden sie sich|loggen sie sich|melde dich|logge dich)(?: vor dem kommentieren)? (?:an|ein)"
     r"|verpasse(?:n sie)? (?:keine|nie wieder) (?:news|nachrichten|artikel|beiträge|folge|ausgabe)"
-    r"|(?:ihr|dein) warenkorb ist leer|vervielfältigung nur mit (?:genehmigung|erlaubnis)"
+    r"|vervielfältigung nur mit (?:genehmigung|erlaubnis)"
+    # a magazine's ad for itself and a note where an article first ran, a cross-reference, a gallery's buttons
+    r"|(?:die )?aktuelle ausgabe\s*[:!.]?\s*$|(?:die )?aktuelle ausgabe (?:\S+ ){0,3}(?:jetzt|ist da|am kiosk)"
+    r"|siehe auch\s*:?\s|bild (?:anzeigen|schließen)"
+    r"|(?:dieser|der) (?:beitrag|artikel|text) (?:stammt aus|erschien (?:zuerst |auch )?in) (?:der )?(?:\S+ )?ausgabe"
+    r"|mit (?:dem )?absenden (?:meiner|ihrer|deiner|des formulars)|bankverbindung\s*:|iban\s*:"
+    r"|(?:\S+ ){1,2}newsletter\s*$"
     # a shop's cart message
     r"|(?:der |das )?(?:artikel|produkt) wurde (?:erfolgreich )?"
     r"(?:hinzugefügt|(?:zu (?:ihrem|deinem) |in den |zum )warenkorb)"
@@ -179,8 +185,12 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|newsletter (?:abonnieren|bestellen|anmelden|erhalten)|[\p{L}\p{N}]-newsletter(?:[^\p{L}\p{N}]|$)"
     r"|affiliate[- ]?links?|eine provision(?:[^\p{L}\p{N}]|$)|als pdf (?:herunterladen|downloaden|speichern)"
     # a picture's caption ends with its credit: "Helfer bei der Übung. (Foto: Privat)", "... Übung. Foto: APA/dpa"
-    r"|\(\s*(?:foto|fotos|bild|bilder|grafik)\s*:[^()]{1,60}\)\s*$|[.!?]\s+(?:foto|fotos|bild)\s*:\s*[^.!?:]{1,60}$"
-    r"|(?:tel|telefon|fon|fax|mobil)\.?\s*:?\s*\+?\(?\d[\d /()-]{5,}"
+    r"|\(\s*(?:foto|fotos|bild|bilder|grafik)\s*:[^()]{1,60}\)\s*$|[.!?]\s+(?:foto|fotos|bild)\s*:\s*[^!?:]{1,60}$"
+    r"|(?:tel|telefon|fon|fax|mobil|hotline|whatsapp)\.?\s*:?\s*\+?\(?\d[\d /()-]{5,}"
+    # a picture's caption marked as a stand-in ("… (Symbolbild)"), a shop's and a magazine's offers
+    r"|\((?:symbolbild|symbolfoto|archivbild|archivfoto)\)\.?\s*$|(?:ihr|dein) warenkorb ist leer"
+    r"|kostenfreie lieferung|kostenloser versand|versandkostenfrei|lesen oder verschenken"
+    r"|nichts mehr (?:verpassen|versäumen)|antwort abbrechen|(?:bild|foto|fotos|grafik|quelle) via(?:\s|$)"
     # a form's consent ("Mit der Anmeldung erklären Sie sich damit einverstanden, ...") and a zoom hint
     r"|(?:erklären sie sich|erkläre ich mich|erklärst du dich) (?:damit |hiermit )?einverstanden"
     r"|willige ich .{0,60}ein(?:[^\p{L}\p{N}]|$)"

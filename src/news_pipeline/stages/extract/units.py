@@ -115,7 +115,8 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
     """
     lines = _link_features(lines)
     plain = pl.col("plain")
-    sample = plain.str.slice(0, _SAMPLE_CHARS)
+    # (a link's text can keep the spaces inside its brackets, "[ Text herunterladen ](…)": they are no word gaps)
+    sample = plain.str.slice(0, _SAMPLE_CHARS).str.strip_chars(" ")
     chars = plain.str.len_chars()
     # words are counted in the sample as gaps between them (the plain text has single spaces) and
     # scaled to the line: a regex over every word of every line would cost several times more
