@@ -140,6 +140,10 @@ SITE_LINES = [
     "Lena M. Antwort abbrechen",
     "Der Marktplatz im Frühling, Bild via Dorfblatt",
     "Der Rathausplatz nach dem Umbau. Foto: Gemeinde/cc by 2.0",
+    "3. Mai 2024, 9:40 Uhr, Anna Beispiel 12 Kommentare",
+    "Pressekontakt:",
+    "Pressesprecherin Anna Beispiel",
+    "3. Mai 2024 getaggt mit: Bürgerhaus, Schule",
 ]
 
 
