@@ -415,6 +415,13 @@ def test_a_posts_sign_off_under_its_last_paragraph_stays():
     assert "Euer Dorfblatt" not in row["body"]
 
 
+def test_a_last_sentence_that_ends_in_an_address_stays():
+    # "…finden Sie hier: https://…" ends its sentence with the address: it is the article's last unit of text
+    url, text = "https://kurz.link/a1b2", "Fotos zum Download gibt es hier: "
+    row = _one(_page(P1, P2, P3, f"{text}[{url}]({url})", FOOTER))
+    assert row["body"].endswith(P3 + "\n\n" + text + url)
+
+
 def test_a_long_line_of_archive_months_does_not_outweigh_a_short_post():
     # a blog's sidebar: one long line of months with post counts (no prose), after a short post and a menu
     months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober"]

@@ -266,8 +266,9 @@ ANY_SPECIAL_LINE = "|".join(
 MARKDOWN_MARK = r"[\[*_]|^#"
 
 # --- block features --------------------------------------------------------------------
-# end punctuation, or an agency/date signature such as "(APA, 12.2.2016)" that closes a paragraph
-TERMINAL = r"[.!?…:;][\"“”„»«'’)\]]*$|\([^()]*\d{4}\)$"
+# end punctuation, an agency/date signature such as "(APA, 12.2.2016)" that closes a paragraph, or an address
+# after a colon ("Die Fotos finden Sie hier: https://…")
+TERMINAL = r"[.!?…:;][\"“”„»«'’)\]]*$|\([^()]*\d{4}\)$|:\s*(?:https?://|www\.)[^\s]+$"
 OPEN_END = r"[,\-–—(/&]$"
 LAST_WORD = r"([\p{L}\p{N}'’-]+)[^\p{L}\p{N}]*$"
 #: Lower-case words that cannot end a heading or a sentence: a block ending in one was cut mid-sentence.
