@@ -144,6 +144,9 @@ SITE_LINES = [
     "Pressekontakt:",
     "Pressesprecherin Anna Beispiel",
     "3. Mai 2024 getaggt mit: Bürgerhaus, Schule",
+    "Um den Beitrag kommentieren zu können, müssen Sie angemeldet sein.",
+    "Mit diesem Button kannst du die Folge in deine Playlist legen.",
+    "Dieser Text entspricht den Vorgaben der Fachgesellschaften und wurde von Ärzten geprüft.",
 ]
 
 

@@ -109,6 +109,8 @@ WEB_BOILERPLATE = (
     r"|(?:dieser|der) (?:beitrag|artikel|text) (?:stammt aus|erschien (?:zuerst |auch )?in) (?:der )?(?:\S+ )?ausgabe"
     r"|mit (?:dem )?absenden (?:meiner|ihrer|deiner|des formulars)|bankverbindung\s*:|iban\s*:"
     r"|pressekontakt\s*:?\s*$|pressesprecher(?:\*?in)?(?: \S+){1,2}\s*$"
+    # a player's button explained, a health portal's note on its sources
+    r"|mit diesem button|(?:dieser|der) (?:text|artikel|beitrag) entspricht den (?:vorgaben|richtlinien|leitlinien)"
     r"|(?:\S+ ){1,2}newsletter\s*$"
     # a shop's cart message
     r"|(?:der |das )?(?:artikel|produkt) wurde (?:erfolgreich )?"
@@ -194,6 +196,7 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|nichts mehr (?:verpassen|versäumen)|antwort abbrechen|(?:bild|foto|fotos|grafik|quelle) via(?:\s|$)"
     # a byline's or a post's footer: its comment count at the line's end, its tags
     r"|[^\p{L}\p{N}]\d+ kommentare?\s*$|getaggt mit\s*:"
+    r"|kommentieren zu können|(?:müssen sie|musst du) (?:dazu )?(?:eingeloggt|angemeldet) sein"
     # a form's consent ("Mit der Anmeldung erklären Sie sich damit einverstanden, ...") and a zoom hint
     r"|(?:erklären sie sich|erkläre ich mich|erklärst du dich) (?:damit |hiermit )?einverstanden"
     r"|willige ich .{0,60}ein(?:[^\p{L}\p{N}]|$)"
