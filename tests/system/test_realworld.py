@@ -75,10 +75,10 @@ def _rates(c: dict, pages: int) -> dict[str, float]:
 
 # (flavour, metric, target of issue 11, floor: the figure reached, rounded down)
 TARGETS = [
-    ("recall", "with_kept", 0.985, 0.975),
-    ("page", "with_kept", 0.970, 0.96),
-    ("recall", "without_removed", 0.85, 0.60),
-    ("page", "without_removed", 0.85, 0.86),
+    ("recall", "with_kept", 0.985, 0.98),
+    ("page", "with_kept", 0.970, 0.97),
+    ("recall", "without_removed", 0.85, 0.63),
+    ("page", "without_removed", 0.85, 0.88),
     ("recall", "leak_free", 0.99, 0.99),
     ("page", "leak_free", 0.99, 0.99),
     ("recall", "title", 0.99, 0.99),
@@ -106,6 +106,6 @@ def test_issue_11_targets_that_are_met_stay_met(figures, flavour, metric, target
 def test_every_page_is_one_row_and_few_are_quarantined(figures, flavour):
     r = _rates(figures[flavour]["all"], figures[flavour]["pages"])
     assert r["accounted"] == 1.0
-    # the pages quarantined are those whose article has fewer than 30 words once the boilerplate is gone,
-    # and a recall input that holds only a calendar (no_article_text)
+    # the pages quarantined hold no article in that flavour: a recall input that holds only a calendar
+    # (no_article_text), and two whole pages whose text is an outdated-browser notice or a link to a PDF
     assert r["curated"] >= 0.99
