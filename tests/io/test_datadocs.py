@@ -115,7 +115,7 @@ def test_docs_of_a_run_link_every_partition_result(tmp_path, monkeypatch):
         assert all(f"/{RUN}/20251121T140512.000000Z/" in link for link in links)
     # the suite pages the results link to exist, with the thresholds the run used
     suite_page = index.parent / "expectations" / "articles" / "row.html"
-    assert "greater than or equal to 30" in _Page(suite_page.read_text()).text
+    assert "greater than or equal to 15" in _Page(suite_page.read_text()).text
 
 
 def test_a_later_run_is_added_and_old_runs_are_pruned(tmp_path):
