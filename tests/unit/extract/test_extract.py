@@ -107,6 +107,24 @@ def test_an_events_place_in_the_text_is_no_details_block():
     assert a["body"].endswith("Uhrzeit: ab 20 Uhr bis Mitternacht\n\nOrt: Sternwarte am Kirchberg")
 
 
+def test_a_servers_error_message_in_the_page_is_no_text():
+    # a PHP warning printed into the page, on a line of its own and before the first sentence of a paragraph
+    warning = "**Warning** : Undefined variable $autor in **/var/www/html/artikel.php** on line **12**"
+    a = extract(f"Titel\n\n{TEASER}\n\n{warning}\n\n{warning} {P1}\n\n{P2}")
+    assert a["body"] == f"{P1}\n\n{P2}"
+    # ... and one that a scraper broke over lines
+    broken = "**Deprecated**\n: Function create_function() is deprecated in\n\n**/var/www/x.php**\non line\n\n**82**"
+    a = extract(f"Titel\n\n{TEASER}\n\n{broken}\n{P1}\n\n{P2}")
+    assert a["body"] == f"{P1}\n\n{P2}"
+
+
+def test_a_tag_that_broken_html_forms_around_a_link_goes():
+    # "<strong>[Titel<](url)</strong>" scraped badly: the tag's halves meet once the link is taken out
+    line = "Siehe auch den Vortrag **[Wie Dörfer wachsen<](https://dorf.example/vortrag)/strong>. –"
+    a = extract(f"Titel\n\n{TEASER}\n\n{P1} {line}\n\n{P2}")
+    assert "Wie Dörfer wachsen." in a["body"] and "<" not in a["body"]
+
+
 def test_html_entities_invisible_characters_and_crlf():
     text = (
         "<h1>Titel &amp; Mehr</h1>\r\n\r\n"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import polars as pl
 
 from news_pipeline.stages.clean import markdown as md
+from news_pipeline.stages.clean.normalize import ANY_TAG
 from news_pipeline.stages.extract import patterns as P
 
 #: The most frequent German and English function words. Prose is a third to a half function
@@ -97,6 +98,10 @@ def _link_features(lines: pl.DataFrame) -> pl.DataFrame:
             .cast(pl.Int64)
             .alias("url_chars"),
             plain.str.replace_all(f"[{md.LINK_OPEN}{md.LINK_CLOSE}]", "").alias("plain"),
+        )
+        # (broken HTML can form a tag once a link is taken out: "hat<](…)/strong>" reads "hat</strong>")
+        .with_columns(
+            pl.when(plain.str.contains("<", literal=True)).then(plain.str.replace_all(ANY_TAG, "")).otherwise(plain)
         )
     )
     lines = lines.with_columns(
