@@ -97,12 +97,13 @@ def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
     lines = lines.with_row_index("_row").with_columns(line.str.contains(P.ANY_SPECIAL_LINE).alias("_special"))
     detail_key = line.str.extract(P.DETAIL_KEY, 1)
     short = line.str.len_chars() <= P.MAX_BOILERPLATE_CHARS
+    head, key = pl.col("_head"), pl.col("detail_key")
     special = lines.filter("_special").with_columns(
-        detail_key.alias("detail_key"),
-        (line.str.contains(P.DETAIL_HEAD) | detail_key.is_in(["Vorfall", "Quellen"]).fill_null(False))
-        .cast(pl.Int32)
-        .alias("_starts_details"),
-        (line.str.contains(P.DETAIL_HEAD) | detail_key.is_not_null()).alias("_detail_line"),
+        detail_key.alias("detail_key"), line.str.contains(P.DETAIL_HEAD).alias("_head")
+    )
+    special = special.with_columns(
+        (head | key.is_in(["Vorfall", "Quellen"]).fill_null(False)).cast(pl.Int32).alias("_starts_details"),
+        (head | key.is_not_null()).alias("_detail_line"),
         line.str.contains(P.SOURCE_LIST).alias("_source_list"),
         # the kind unless the line is in the details
         pl.when(line.str.contains(P.ANY_PUBLISHER))
@@ -113,7 +114,7 @@ def label_lines(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("boilerplate"))
         .otherwise(pl.lit("content"))
         .alias("kind"),
-    )
+    ).drop("_head")
     plain = lines.filter(~pl.col("_special")).with_columns(
         pl.lit(None, dtype=pl.String).alias("detail_key"),
         pl.lit(0, dtype=pl.Int32).alias("_starts_details"),

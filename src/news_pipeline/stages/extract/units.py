@@ -218,26 +218,28 @@ def add_units(lines: pl.DataFrame) -> pl.DataFrame:
     md_type, line_no = pl.col("md_type"), pl.col("line_no")
     prev_type = md_type.shift(1)
     content = pl.col("kind") == "content"
-    contiguous = same_doc(1) & (line_no.shift(1) == line_no - 1) & content & content.shift(1)
+    adjacent = same_doc(1) & (line_no.shift(1) == line_no - 1)  # the line right before is the line above
+    contiguous = adjacent & content & content.shift(1)
     own_line = md_type.is_in([md.HEADING, md.ITEM, md.TABLE]) | prev_type.is_in([md.HEADING, md.TABLE])
     # an ordered item starts a unit after another item only: "1) Sie schicken ..." at the start of a
     # hard-wrapped line goes on with its paragraph (stricter than CommonMark, for wrapped text)
     ordered = (md_type == md.ORDERED) & prev_type.is_in([md.ITEM, md.ORDERED])
     quote_edge = (md_type == md.QUOTE) != (prev_type == md.QUOTE)
     starts = ~contiguous | (own_line | ordered | quote_edge).fill_null(False)
-    web = _web_line_alone(lines)
+    web = _web_line_alone(lines, adjacent)
     starts = starts | web | web.shift(1, fill_value=False)
     return lines.with_columns(starts.cum_sum().alias("unit"), starts.alias("unit_start"))
 
 
-def _web_line_alone(lines: pl.DataFrame) -> pl.Series:
+def _web_line_alone(lines: pl.DataFrame, adjacent: pl.Expr) -> pl.Series:
     """The lines that open with site text ("Teilen mit:", a server's error message) after a line that ended
     its sentence: a unit of their own, never part of an article's paragraph. (A hard-wrapped paragraph's last
     line "weiter." goes on from the line before; a phone number or a credit at a line's end is no such line.)"""
     # (such lines are rare: the line before is looked at for those alone)
     rows = lines.select(pl.arg_where(pl.col("web_line"))).to_series()
-    follows = same_doc(1) & (pl.col("line_no").shift(1) == pl.col("line_no") - 1).fill_null(False)
-    before = lines.select(pl.col("plain").shift(1).str.slice(-_TAIL_CHARS), follows.alias("_follows")).gather(rows)
+    before = lines.select(
+        pl.col("plain").shift(1).str.slice(-_TAIL_CHARS), adjacent.fill_null(False).alias("_follows")
+    ).gather(rows)
     ended = before.select(~pl.col("_follows") | pl.col("plain").str.contains(P.TERMINAL).fill_null(True)).to_series()
     return pl.repeat(False, lines.height, eager=True).scatter(rows, ended)
 
