@@ -418,6 +418,15 @@ def test_a_posts_sign_off_under_its_last_paragraph_stays():
     assert "Euer Dorfblatt" not in row["body"]
 
 
+def test_zoom_hints_between_the_pictures_of_an_article_do_not_end_it():
+    # a picture's zoom hint stands inside the article, next to its picture: it goes, but weighs little
+    hint = "[Zum Vergrößern bitte anklicken](/bilder/schule.jpg)"
+    last = "Die Kosten trägt die Gemeinde allein, teilte die Bürgermeisterin am Abend mit."
+    row = _one(_page(P1, P2, P3, hint, hint, last, FOOTER))
+    assert row["body"].endswith(P3 + "\n\n" + last)
+    assert "Vergrößern" not in row["body"]
+
+
 def test_a_last_sentence_that_ends_in_an_address_stays():
     # "…finden Sie hier: https://…" ends its sentence with the address: it is the article's last unit of text
     url, text = "https://kurz.link/a1b2", "Fotos zum Download gibt es hier: "

@@ -149,6 +149,9 @@ def _unit_score() -> pl.Expr:
         # too: they weigh little; the comment form among them ends the article as its heading
         .when(pl.col("kind") != "content")
         .then(-LINE_RULE_COST)
+        # a picture's zoom hint or credit on a line of its own stands inside articles: it weighs little
+        .when(pl.col("figure") > 0)
+        .then(-LINE_RULE_COST)
         .when(_web_text() | _recurring())
         .then(-(chars + 30))
         .when(teaser)

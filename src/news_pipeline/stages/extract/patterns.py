@@ -212,6 +212,9 @@ WEB_BOILERPLATE_ANYWHERE = (
     # a blog's drop-down of its categories or months ("Kategorie auswählen Allgemein Ausflüge …")
     r"|(?:kategorie|monat) auswählen"
 )
+#: Of the web text, a picture's zoom button or hint and a gallery's buttons: they stand inside articles, next to
+#: their pictures (such a line goes, but weighs little; a credit, by contrast, often closes the article).
+FIGURE = r"(?i)vergrößer|bild (?:anzeigen|schließen)"
 #: A heading that opens a comment section: on any site the article has ended where one follows it.
 COMMENTS_HEADING = (
     r"(?i)^(?:"

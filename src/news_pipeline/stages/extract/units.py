@@ -160,7 +160,11 @@ def line_features(lines: pl.DataFrame) -> pl.DataFrame:
     lines = lines.with_columns(
         pl.repeat(False, lines.height, eager=True).scatter(short, flags.get_column(c)).alias(c) for c in flags.columns
     )
-    return lines.with_columns(pl.col("web_phrase") | pl.col("web_line"))
+    lines = lines.with_columns(pl.col("web_phrase") | pl.col("web_line"))
+    # (of the web text, a picture's furniture: it is rare, so its pattern runs on those lines alone)
+    rows = lines.select(pl.arg_where(pl.col("web_phrase"))).to_series()
+    figure = lines.select(plain.gather(rows).str.contains(P.FIGURE)).to_series()
+    return lines.with_columns(pl.repeat(False, lines.height, eager=True).scatter(rows, figure).alias("figure"))
 
 
 def add_title_repeat(lines: pl.DataFrame) -> pl.DataFrame:
@@ -257,7 +261,15 @@ SUMMED = (
     "n_lines",
 )
 # of a unit's first line (a wrapped paragraph's last line "weiter." is no menu); headings only for a one-line unit
-FIRST_LINE = ("web_phrase", "comments_heading", "comments_bare", "related_heading", "title_repeat", "sign_off")
+FIRST_LINE = (
+    "web_phrase",
+    "comments_heading",
+    "comments_bare",
+    "related_heading",
+    "title_repeat",
+    "sign_off",
+    "figure",
+)
 
 
 def unit_features(lines: pl.DataFrame) -> pl.DataFrame:
