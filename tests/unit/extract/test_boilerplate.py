@@ -427,6 +427,17 @@ def test_zoom_hints_between_the_pictures_of_an_article_do_not_end_it():
     assert "Vergrößern" not in row["body"]
 
 
+def test_a_link_whose_text_is_its_address_is_a_cited_source():
+    # a linked address is a source the article cites, as a bare one is, not a menu's link
+    url = "https://www.beispiel-verein.de/aufruf"
+    last = "Unterschreiben kann jeder, der in Beispieldorf wohnt."
+    row = _one(_page(P1, P2, P3, f"[{url}]({url})", last, FOOTER))
+    assert url in row["body"] and row["body"].endswith(last)
+    # a link with words for its text still weighs against the article
+    row = _one(_page(P1, P2, P3, "[Zum Aufruf des Vereins](https://www.beispiel-verein.de/aufruf)", last, FOOTER))
+    assert row["body"].endswith(P3)
+
+
 def test_a_last_sentence_that_ends_in_an_address_stays():
     # "…finden Sie hier: https://…" ends its sentence with the address: it is the article's last unit of text
     url, text = "https://kurz.link/a1b2", "Fotos zum Download gibt es hier: "

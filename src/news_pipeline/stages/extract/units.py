@@ -62,6 +62,7 @@ _WEB_WORDS = rf"(?i)(?:^|[^\p{{L}}])(?:{'|'.join(WEB_WORDS)})(?:[^\p{{L}}]|$)"
 _WORD = r"[\p{L}\p{N}][\p{L}\p{N}'’.\-]*"
 _HOME_LINK = r"\]\(\s*<?(?:https?://[^/\s)>]+)?/?>?(?:\s+\"[^\"]*\")?\s*\)"  # a Markdown link to a site's root
 _URL = r"(?:https?://|www\.)\S+"
+_URL_LINK = rf"{md.LINK_OPEN}\s*(?:https?://|www\.)[^\s{md.LINK_CLOSE}]*\s*{md.LINK_CLOSE}"
 # a unit that ends like this goes on in the next one, a paragraph that layout broke: on a comma, a dash,
 # an open parenthesis, or a lower-case word (German nouns are capitalised; see parse.join_broken_blocks)
 _OPEN_END = r"[,\-–—(/&]$|(?:^|\s)[a-zäöüß][\p{L}\p{N}'’\-]*$"
@@ -97,8 +98,17 @@ def _link_features(lines: pl.DataFrame) -> pl.DataFrame:
             (no_links.str.len_chars() - no_links.str.replace_all(_URL, "").str.len_chars())
             .cast(pl.Int64)
             .alias("url_chars"),
+            # (a link whose text is its own address: a cited source too, as a bare URL; markers left out)
+            (
+                plain.str.len_chars()
+                - plain.str.replace_all(_URL_LINK, "").str.len_chars()
+                - 2 * plain.str.count_matches(_URL_LINK)
+            )
+            .cast(pl.Int64)
+            .alias("_url_links"),
             plain.str.replace_all(f"[{md.LINK_OPEN}{md.LINK_CLOSE}]", "").alias("plain"),
         )
+        .with_columns(pl.col("link_chars") - pl.col("_url_links"), pl.col("url_chars") + pl.col("_url_links"))
         # (broken HTML can form a tag once a link is taken out: "hat<](…)/strong>" reads "hat</strong>")
         .with_columns(
             pl.when(plain.str.contains("<", literal=True)).then(plain.str.replace_all(ANY_TAG, "")).otherwise(plain)
