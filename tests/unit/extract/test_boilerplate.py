@@ -433,6 +433,10 @@ def test_a_link_whose_text_is_its_address_is_a_cited_source():
     last = "Unterschreiben kann jeder, der in Beispieldorf wohnt."
     row = _one(_page(P1, P2, P3, f"[{url}]({url})", last, FOOTER))
     assert url in row["body"] and row["body"].endswith(last)
+    # so is a host name alone as a link's text, here at the end of the article's last line
+    more = "Alle Termine stehen auf der Seite des Vereins: [beispiel-verein.de](https://beispiel-verein.de)"
+    row = _one(_page(P1, P2, P3, more, "Schreibe einen Kommentar"))
+    assert row["body"].endswith(P3 + "\n\nAlle Termine stehen auf der Seite des Vereins: beispiel-verein.de")
     # a link with words for its text still weighs against the article
     row = _one(_page(P1, P2, P3, "[Zum Aufruf des Vereins](https://www.beispiel-verein.de/aufruf)", last, FOOTER))
     assert row["body"].endswith(P3)

@@ -14,6 +14,7 @@ MAX_BOILERPLATE_CHARS = 200
 
 _DOMAIN = r"(?:[a-z0-9äöü](?:[a-z0-9äöü-]*[a-z0-9äöü])?\.)+[a-z]{2,24}"
 DOMAIN = rf"(?i)(?:https?://)?(?:www\.)?{_DOMAIN}"
+DOMAIN_NAME = _DOMAIN  # a host name without scheme: "beispiel.de", "news.beispiel.de"
 
 # --- line labels -------------------------------------------------------------------------
 DETAIL_HEAD = r"^Details\s*:?$"

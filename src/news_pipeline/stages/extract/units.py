@@ -62,7 +62,11 @@ _WEB_WORDS = rf"(?i)(?:^|[^\p{{L}}])(?:{'|'.join(WEB_WORDS)})(?:[^\p{{L}}]|$)"
 _WORD = r"[\p{L}\p{N}][\p{L}\p{N}'’.\-]*"
 _HOME_LINK = r"\]\(\s*<?(?:https?://[^/\s)>]+)?/?>?(?:\s+\"[^\"]*\")?\s*\)"  # a Markdown link to a site's root
 _URL = r"(?:https?://|www\.)\S+"
-_URL_LINK = rf"{md.LINK_OPEN}\s*(?:https?://|www\.)[^\s{md.LINK_CLOSE}]*\s*{md.LINK_CLOSE}"
+# a link whose text is an address: "[https://…](…)", "[www.x.de](…)", "[x.de/aufruf](…)"
+_URL_LINK = (
+    rf"{md.LINK_OPEN}\s*(?:(?:https?://|www\.)[^\s{md.LINK_CLOSE}]*|{P.DOMAIN_NAME}(?:/[^\s{md.LINK_CLOSE}]*)?)"
+    rf"\s*{md.LINK_CLOSE}"
+)
 # a unit that ends like this goes on in the next one, a paragraph that layout broke: on a comma, a dash,
 # an open parenthesis, or a lower-case word (German nouns are capitalised; see parse.join_broken_blocks)
 _OPEN_END = r"[,\-–—(/&]$|(?:^|\s)[a-zäöüß][\p{L}\p{N}'’\-]*$"
