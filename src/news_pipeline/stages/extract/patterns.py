@@ -197,7 +197,7 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|nichts mehr (?:verpassen|versäumen)|antwort abbrechen|(?:bild|foto|fotos|grafik|quelle) via(?:\s|$)"
     # a byline's or a post's footer: its comment count at the line's end, its tags
     r"|[^\p{L}\p{N}]\d+ kommentare?\s*$|getaggt mit\s*:"
-    r"|kommentieren zu können|(?:müssen sie|musst du) (?:dazu )?(?:eingeloggt|angemeldet) sein"
+    r"|kommentieren zu können|(?:müssen sie|musst du|sie müssen|du musst) (?:dazu )?(?:eingeloggt|angemeldet) sein"
     # a form's consent ("Mit der Anmeldung erklären Sie sich damit einverstanden, ...") and a zoom hint
     r"|(?:erklären sie sich|erkläre ich mich|erklärst du dich) (?:damit |hiermit )?einverstanden"
     r"|willige ich .{0,60}ein(?:[^\p{L}\p{N}]|$)"
