@@ -149,7 +149,7 @@ def _unit_score() -> pl.Expr:
         # too: they weigh little; the comment form among them ends the article as its heading
         .when(pl.col("kind") != "content")
         .then(-LINE_RULE_COST)
-        # a picture's zoom hint or credit on a line of its own stands inside articles: it weighs little
+        # a picture's zoom hint on a line of its own stands inside articles, next to its picture: it weighs little
         .when(pl.col("figure") > 0)
         .then(-LINE_RULE_COST)
         .when(_web_text() | _recurring())

@@ -12,16 +12,16 @@ MAX_HEADING_WORDS = 10  # an unfinished block longer than this is a cut paragrap
 MAX_SPLIT_HEADING_WORDS = 8
 MAX_BOILERPLATE_CHARS = 200
 
-_DOMAIN = r"(?:[a-z0-9äöü](?:[a-z0-9äöü-]*[a-z0-9äöü])?\.)+[a-z]{2,24}"
-DOMAIN = rf"(?i)(?:https?://)?(?:www\.)?{_DOMAIN}"
-DOMAIN_NAME = _DOMAIN  # a host name without scheme: "beispiel.de", "news.beispiel.de"
+#: a host name without scheme: "beispiel.de", "news.beispiel.de"
+DOMAIN_NAME = r"(?:[a-z0-9äöü](?:[a-z0-9äöü-]*[a-z0-9äöü])?\.)+[a-z]{2,24}"
+DOMAIN = rf"(?i)(?:https?://)?(?:www\.)?{DOMAIN_NAME}"
 
 # --- line labels -------------------------------------------------------------------------
 DETAIL_HEAD = r"^Details\s*:?$"
 DETAIL_KEY = r"^[•·*-]?\s*(Vorfall|Ort|Quellen)\s*(?:\t|:)\s*(.*)$"
-SOURCE_LIST = rf"(?i)^(?:[•·*–-]?\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*[,;]?\s*)+$"
+SOURCE_LIST = rf"(?i)^(?:[•·*–-]?\s*(?:https?://)?(?:www\.)?{DOMAIN_NAME}/?\s*[,;]?\s*)+$"
 PUBLISHER = r"(?i)^Besuchen Sie uns (?:auf|unter)\s*:?\s*(.+)$"
-COPYRIGHT_PUBLISHER = rf"(?i)^(?:©|\(c\)|copyright)\s*(?:\d{{4}}(?:\s*[-–]\s*\d{{4}})?\s*)?((?:https?://)?(?:www\.)?{_DOMAIN})(?:$|[\s,.–-])"
+COPYRIGHT_PUBLISHER = rf"(?i)^(?:©|\(c\)|copyright)\s*(?:\d{{4}}(?:\s*[-–]\s*\d{{4}})?\s*)?((?:https?://)?(?:www\.)?{DOMAIN_NAME})(?:$|[\s,.–-])"
 #: PUBLISHER or COPYRIGHT_PUBLISHER, in one pass
 ANY_PUBLISHER = f"(?:{PUBLISHER})|(?:{COPYRIGHT_PUBLISHER})"
 RELATED = r"^(?:Mehr zum Thema|Lesen Sie auch|Lesen Sie mehr|Das könnte Sie auch interessieren)\s*[–—:-]?\s*(.+)$"
@@ -326,12 +326,12 @@ DATELINE_STOP = (
 # --- inline credits: **vienna.at**, [n-tv.de](#), [berliner-zeitung.de](https://…) ----------
 #: A line without either of these holds no CREDIT.
 CREDIT_MARK = r"\*\*|\["
-CREDIT = rf"(?i)\*\*\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*\*\*|\[\s*(?:https?://)?(?:www\.)?{_DOMAIN}/?\s*\]"
+CREDIT = rf"(?i)\*\*\s*(?:https?://)?(?:www\.)?{DOMAIN_NAME}/?\s*\*\*|\[\s*(?:https?://)?(?:www\.)?{DOMAIN_NAME}/?\s*\]"
 
 
 def domain_of(expr: pl.Expr) -> pl.Expr:
     """The bare lower-case domain in a string: no scheme, no ``www.``, no path."""
-    return expr.str.to_lowercase().str.extract(rf"(?:https?://)?(?:www\.)?({_DOMAIN})", 1)
+    return expr.str.to_lowercase().str.extract(rf"(?:https?://)?(?:www\.)?({DOMAIN_NAME})", 1)
 
 
 def strip_markdown(expr: pl.Expr) -> pl.Expr:

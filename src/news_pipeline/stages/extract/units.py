@@ -126,8 +126,9 @@ def _link_features(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def line_features(lines: pl.DataFrame) -> pl.DataFrame:
-    """Per line: ``chars``, ``link_chars``, ``words``, ``stops`` (in the first ``_SAMPLE_CHARS``), ``web_phrase`` and
-    ``web_line`` (the line opens with a phrase of site text: ``add_units`` gives it a unit of its own).
+    """Per line: ``chars``, ``link_chars``, ``words``, ``stops`` (in the first ``_SAMPLE_CHARS``), ``web_phrase``,
+    ``web_line`` (the line opens with a phrase of site text: ``add_units`` gives it a unit of its own) and
+    ``figure`` (of the site text, a picture's zoom hint or a gallery's button: ``patterns.FIGURE``).
 
     ``lines`` needs ``plain`` with link texts between ``markdown.LINK_OPEN`` and ``LINK_CLOSE``;
     the markers are taken out here.
