@@ -218,6 +218,22 @@ def test_a_more_on_the_site_heading_opens_a_related_list():
     assert "Sportverein" not in row["body"] and row["body"].endswith(P3)
 
 
+def test_a_list_of_sources_and_a_series_box_after_the_article_go():
+    sources = [
+        "Quellenangaben:",
+        "1 Statistisches Landesamt (2021): Schulbauten im Land, abrufbar unter https://www.beispiel-amt.de/schulen.",
+        "2 Gemeinde Beispieldorf (2022): Sitzungsprotokoll des Gemeinderats vom 14. März.",
+    ]
+    row = _one(_page(P1, P2, P3, *sources))
+    assert row["body"].endswith(P3) and "Quellenangaben" not in row["body"]
+    series = ["Über diese Reihe", "Die Reihe stellt jede Woche ein Bauprojekt aus der Region vor."]
+    row = _one(_page(P1, P2, P3, *series))
+    assert row["body"].endswith(P3) and "Reihe" not in row["body"]
+    # a sentence that starts with the word is article text
+    quote = "Quellen aus dem Rathaus zufolge soll die Bücherei schon im Herbst öffnen."
+    assert _one(_page(P1, P2, quote, P3))["body"].split("\n\n")[1] == quote
+
+
 def test_a_short_line_between_article_paragraphs_stays():
     row = _one(_page(P1, P2, "Wie geht es weiter?", P3, "Das ist noch offen.", P2))
     assert "Wie geht es weiter?" in row["body"].split("\n\n")

@@ -261,7 +261,10 @@ RELATED_HEADING = (
     r"|weiterführende (?:links|artikel|informationen)"
     r"|mehr [\w-]+ (?:auf|bei) \S"
     # an author box: after the article, or inside it for a guest author
-    r"|über (?:den|die) (?:autor|autorin|verfasser)(?:in)?|zur person|autoreninfo"
+    r"|über (?:den|die) (?:autor|autorin|verfasser)(?:in)?|zur person|autoreninfo|über diese (?:reihe|serie)"
+    # a list of sources or references under the article: citations, not article text
+    r"|(?:quellen(?:angaben|verzeichnis)?|einzelnachweise|originalpublikation|originalveröffentlichung"
+    r"|zusatzinformationen)\s*:?$"
     r")"
 )
 MD_HEADING = r"^#{1,6}\s"
