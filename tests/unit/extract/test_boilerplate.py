@@ -146,6 +146,7 @@ SITE_LINES = [
     "3. Mai 2024 getaggt mit: Bürgerhaus, Schule",
     "Um den Beitrag kommentieren zu können, müssen Sie angemeldet sein.",
     "Du musst angemeldet sein, um einen Kommentar abzugeben.",
+    "Rezept favorisieren",
     "Mit diesem Button kannst du die Folge in deine Playlist legen.",
     "Dieser Text entspricht den Vorgaben der Fachgesellschaften und wurde von Ärzten geprüft.",
 ]
