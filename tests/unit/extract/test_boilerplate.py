@@ -147,6 +147,7 @@ SITE_LINES = [
     "Um den Beitrag kommentieren zu können, müssen Sie angemeldet sein.",
     "Du musst angemeldet sein, um einen Kommentar abzugeben.",
     "Rezept favorisieren",
+    "Die folgenden Links öffnen in einem neuen Fenster",
     "Mit diesem Button kannst du die Folge in deine Playlist legen.",
     "Dieser Text entspricht den Vorgaben der Fachgesellschaften und wurde von Ärzten geprüft.",
 ]
