@@ -118,6 +118,16 @@ def test_a_servers_error_message_in_the_page_is_no_text():
     assert a["body"] == f"{P1}\n\n{P2}"
 
 
+def test_a_date_glued_to_the_headline_is_taken_off_it():
+    # a scraper joined the page's date and its headline without a space: the date alone goes, the words stay
+    a = extract(f"Titel\n\n# 27.01.2022Neue Zahlen zum Schulbau\n\n{TEASER}\n\n{P1}\n\n{P2}")
+    text = "\n\n".join(x for x in (a["teaser"], a["body"]) if x)
+    assert "27.01.2022" not in text and "Neue Zahlen zum Schulbau" in text
+    # a date inside a sentence is untouched
+    a = extract(f"Titel\n\n{TEASER}\n\nAm 27.01.2022 begann der Bau. {P1}\n\n{P2}")
+    assert "Am 27.01.2022 begann der Bau." in a["body"]
+
+
 def test_a_tag_that_broken_html_forms_around_a_link_goes():
     # "<strong>[Titel<](url)</strong>" scraped badly: the tag's halves meet once the link is taken out
     line = "Siehe auch den Vortrag **[Wie Dörfer wachsen<](https://dorf.example/vortrag)/strong>. –"
