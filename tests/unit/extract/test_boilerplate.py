@@ -148,6 +148,8 @@ SITE_LINES = [
     "Du musst angemeldet sein, um einen Kommentar abzugeben.",
     "Rezept favorisieren",
     "Die folgenden Links öffnen in einem neuen Fenster",
+    'Dies ist Teil 2 zum Text "Die Schule im Dorf" von Anna Beispiel.',
+    "Lesen Sie hier den ersten Teil",
     "Mit diesem Button kannst du die Folge in deine Playlist legen.",
     "Dieser Text entspricht den Vorgaben der Fachgesellschaften und wurde von Ärzten geprüft.",
 ]
@@ -218,6 +220,11 @@ def test_a_more_on_the_site_heading_opens_a_related_list():
     teaser = "Der Sportverein feiert sein hundertjähriges Bestehen mit einem großen Fest auf dem Sportplatz."
     row = _one(_page(P1, P2, P3, "Mehr Reportagen auf Dorfblatt.de:", teaser))
     assert "Sportverein" not in row["body"] and row["body"].endswith(P3)
+
+
+def test_a_sentence_about_a_part_of_something_is_article_text():
+    sentence = "Dies ist der erste Teil des Plans, sagte die Bürgermeisterin am Abend im Rathaus."
+    assert sentence in _one(_page(P1, P2, sentence, P3))["body"]
 
 
 def test_a_list_of_sources_and_a_series_box_after_the_article_go():

@@ -107,6 +107,12 @@ WEB_BOILERPLATE = (
     # a magazine's ad for itself and a note where an article first ran, a cross-reference, a gallery's buttons
     r"|(?:die )?aktuelle ausgabe\s*[:!.]?\s*$|(?:die )?aktuelle ausgabe (?:\S+ ){0,3}(?:jetzt|ist da|am kiosk)"
     r"|siehe auch\s*:?\s|bild (?:anzeigen|schließen)"
+    # a series' note that points to its other parts ("Dies ist Teil 2 zum Text …", "Lesen Sie hier den ersten Teil")
+    r"|dies ist teil \d+ (?:zu|zum|von|der|des|unserer|einer)\s"
+    r"|dies ist (?:der )?(?:\d+\. |erste |zweite |dritte |letzte )?teil (?:\d+ )?(?:unserer|einer|der|dieser)"
+    r" (?:serie|reihe|artikelserie|beitragsreihe)"
+    r"|(?:lesen sie|hier geht(?:'s| es) zu[mr]?) (?:hier )?(?:auch )?(?:den |dem )?(?:ersten|zweiten|dritten|vorherigen"
+    r"|nächsten|\d+\.) teil(?:[^\p{L}\p{N}]|$)"
     r"|(?:dieser|der) (?:beitrag|artikel|text) (?:stammt aus|erschien (?:zuerst |auch )?in) (?:der )?(?:\S+ )?ausgabe"
     r"|mit (?:dem )?absenden (?:meiner|ihrer|deiner|des formulars)|bankverbindung\s*:|iban\s*:"
     r"|pressekontakt\s*:?\s*$|pressesprecher(?:\*?in)?(?: \S+){1,2}\s*$"
