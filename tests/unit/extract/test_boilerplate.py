@@ -222,8 +222,11 @@ def test_a_more_on_the_site_heading_opens_a_related_list():
     assert "Sportverein" not in row["body"] and row["body"].endswith(P3)
 
 
-def test_a_sentence_about_a_part_of_something_is_article_text():
+def test_a_sentence_about_a_part_or_a_window_is_article_text():
     sentence = "Dies ist der erste Teil des Plans, sagte die Bürgermeisterin am Abend im Rathaus."
+    assert sentence in _one(_page(P1, P2, sentence, P3))["body"]
+    # ... and so is one about windows that open
+    sentence = "Um sieben Uhr öffnet Fenster und Türen der Hausmeister, dann kommen die Vereine."
     assert sentence in _one(_page(P1, P2, sentence, P3))["body"]
 
 

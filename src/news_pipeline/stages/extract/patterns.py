@@ -218,8 +218,9 @@ WEB_BOILERPLATE_ANYWHERE = (
     r"|browser-einstellungen verhindern|(?:dein|ihr) browser ist (?:leider )?(?:veraltet|nicht mehr aktuell)"
     r"|einen (?:neueren|aktuellen|modernen) browser"
     # a link's notice that it opens a new window or tab ("Links öffnen in einem neuen Fenster")
-    r"|öffne[nt]? (?:sich )?(?:in |als )?(?:einem |einen )?(?:extra |neue[nms]? |separate[nms]? )?(?:fenster|tab)"
-    r"(?:[^\p{L}\p{N}]|$)"
+    # (the window is a new one: "Er öffnet Fenster und Türen" is a sentence)
+    r"|öffne[nt]? (?:sich )?(?:in |als )?(?:einem |einen |ein )?(?:extra|neue[nms]?|separate[nms]?|eigene[nms]?)"
+    r" (?:browser)?(?:fenster|tab)(?:[^\p{L}\p{N}]|$)"
     # a blog's drop-down of its categories or months ("Kategorie auswählen Allgemein Ausflüge …")
     r"|(?:kategorie|monat) auswählen"
 )
