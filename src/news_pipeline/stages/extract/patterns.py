@@ -253,8 +253,8 @@ SIGN_OFF = (
     r"(?i)^(?:euer?|eure|dein|deine|xx+|xoxo|(?:liebe|viele|herzliche|beste|sonnige) grüße|lg|bis bald"
     r"|bis zum nächsten mal|cheers)(?:[\s,!.]|$)"
 )
-#: A heading that opens a list of other articles or an author box. Such boxes also stand inside an
-#: article, so one weighs against the run going on, it does not end it.
+#: A heading that opens a list of other articles, an author or series box, or a list of sources. Such boxes also
+#: stand inside an article, so one weighs against the run going on, it does not end it.
 RELATED_HEADING = (
     r"(?i)^(?:"
     r"(?:das|dies(?:es)?|diese) (?:[\w-]+ ){0,2}könnten? (?:sie|dich|euch) (?:auch |ebenfalls )?interessieren"
