@@ -87,7 +87,7 @@ def test_saved_results_are_small_and_name_run_and_partition(tmp_path):
         stored / "2025-06-02/articles.partition.json",
     ]
     doc = json.loads(paths[0].read_text())
-    assert doc["meta"]["run_id"] == {"run_name": RUN, "run_time": "2025-11-21T14:05:12+00:00"}
+    assert doc["meta"]["run_id"] == {"run_name": f"run-{RUN}", "run_time": "2025-11-21T14:05:12+00:00"}
     assert doc["meta"]["batch_spec"]["data_asset_name"] == "articles ingest_date=2025-06-01"
     (title,) = [r["result"] for r in doc["results"] if r["expectation_config"]["meta"]["rule"] == "title_not_empty"]
     assert title["unexpected_count"] == 1 and "unexpected_index_query" not in title
@@ -112,7 +112,7 @@ def test_docs_of_a_run_link_every_partition_result(tmp_path, monkeypatch):
         assert (index.parent / unquote(link)).exists()
     for day in ("2025-06-01", "2025-06-02"):
         assert {link.split("/")[2] for link in links if day in link} == {"row", "partition"}
-        assert all(f"/{RUN}/20251121T140512.000000Z/" in link for link in links)
+        assert all(f"/run-{RUN}/20251121T140512.000000Z/" in link for link in links)
     # the suite pages the results link to exist, with the thresholds the run used
     suite_page = index.parent / "expectations" / "articles" / "row.html"
     assert "greater than or equal to 15" in _Page(suite_page.read_text()).text
@@ -124,12 +124,21 @@ def test_a_later_run_is_added_and_old_runs_are_pruned(tmp_path):
     later = "20251122T090000Z-aaaaaa"
     index = datadocs.build_data_docs(_at(tmp_path), _one_run(tmp_path, later))
     links = _result_links(index)
-    assert len(links) == 8 and {RUN, later} == {link.split("/")[3] for link in links}
+    assert len(links) == 8 and {f"run-{RUN}", f"run-{later}"} == {link.split("/")[3] for link in links}
 
     index = datadocs.build_data_docs(_at(tmp_path), [], keep_runs=1)
-    assert {link.split("/")[3] for link in _result_links(index)} == {later}
+    assert {link.split("/")[3] for link in _result_links(index)} == {f"run-{later}"}
     assert [p.name for p in _at(tmp_path).gx_results.iterdir()] == [later]
     assert not list((index.parent / "validations").rglob(f"*{RUN}*/*.html"))
+
+
+def test_a_run_id_that_reads_as_a_date_with_an_impossible_offset_gets_its_pages(tmp_path):
+    # GX reads the run name as a date for a page's title: this suffix made dateutil read a time zone
+    # offset of -26:09, comparing it raised, and GX dropped the run's pages
+    run_id = "20251121T140512Z-2609ad"
+    index = datadocs.build_data_docs(_at(tmp_path), _one_run(tmp_path, run_id))
+    links = _result_links(index)
+    assert len(links) == 4 and all((index.parent / unquote(link)).exists() for link in links)
 
 
 def test_run_report_hook_never_raises(tmp_path, monkeypatch):
@@ -196,8 +205,8 @@ def test_docs_render_in_a_headless_browser(tmp_path):
     # Follow the link to the first partition's row-suite result: its expectation tables rendered.
     result = _Page(_chromium(tmp_path, urljoin(index.as_uri(), links.pop()), "--dump-dom"))  # as a click would
     text = result.text
-    assert "Validations / articles.row / articles ingest_date=2025-06-01 / " + RUN in text
-    assert "Run Name " + RUN in text and "Status: Failed" in text
+    assert "Validations / articles.row / articles ingest_date=2025-06-01 / run-" + RUN in text
+    assert "Run Name run-" + RUN in text and "Status: Failed" in text
     assert "title_length Status Expectation Observed Value" in text
     assert "Unexpected Value Count doc_id 0 1 bad-title" in text
     assert "Unexpected Value Count doc_id 3 1 short" in text
