@@ -58,7 +58,7 @@ def _run_time(run_id: str) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
 
-def gx_run_name(run_id: str) -> str:
+def _gx_run_name(run_id: str) -> str:
     """The run's name in its GX results and Data Docs: the run id behind a word.
 
     GX titles a result's page by reading the run name as a date (dateutil). Some random suffixes make
@@ -112,7 +112,7 @@ def save_validation(
     day = ingest_date.isoformat()
     by_rule = {r.name: r for r in validation.results}
     out = catalog.gx_results / run_id / day
-    run = {"run_name": gx_run_name(run_id), "run_time": _run_time(run_id).isoformat()}
+    run = {"run_name": _gx_run_name(run_id), "run_time": _run_time(run_id).isoformat()}
     paths = []
     for gx_result in validation.gx_results:
         doc = gx_result.to_json_dict()
